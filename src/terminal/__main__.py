@@ -1,0 +1,5 @@
+"""``python -m terminal`` runs the command-line interface."""
+
+from terminal.cli.app import main
+
+main()
