@@ -14,6 +14,7 @@ The file (``terminal config-path`` prints where it is looked for)::
     merchant_id = "898100000000001"
     tpdu = "6000060000"
     header = "603200320002"
+    merchant_name = "银联演示商户"   # printed on receipts
 
     [link]                         # seconds
     ack_timeout = 1.0
@@ -58,6 +59,7 @@ class TerminalSettings:
     tpdu: str = "6000060000"
     header: str = "603200320002"
     currency: str = "156"
+    merchant_name: str = "银联演示商户"
 
     def __post_init__(self) -> None:
         if len(self.terminal_id) != 8:

@@ -1,0 +1,91 @@
+"""The host's own counters: the next trace number and the terminal's current batch.
+
+Kept in a small JSON file beside the config so that two sales from two runs of
+the CLI never reuse a trace (a terminal answers a reused trace with 94, or
+worse, replays the earlier answer). Updates take an exclusive ``flock`` and
+replace the file atomically, so two cash-register processes on one PC and a
+power cut mid-write both leave a valid counter.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["HostState", "MAX_TRACE"]
+
+MAX_TRACE = 999_999
+_DEFAULT = {"last_trace": 0, "batch": "000001"}
+
+
+class HostState:
+    """Trace and batch, persisted at ``path`` (in memory only when ``path`` is None)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._memory: dict[str, Any] = dict(_DEFAULT)
+
+    @classmethod
+    def default(cls) -> HostState:
+        from terminal.config import config_path
+
+        return cls(config_path().with_name("host-state.json"))
+
+    def next_trace(self) -> str:
+        """The next system trace audit number, 6 digits, 000001..999999 then wrapping."""
+        with self._locked() as state:
+            trace = state["last_trace"] % MAX_TRACE + 1
+            state["last_trace"] = trace
+        return f"{trace:06d}"
+
+    @property
+    def batch(self) -> str:
+        with self._locked() as state:
+            return str(state["batch"])
+
+    def set_batch(self, batch: str) -> None:
+        if not (len(batch) == 6 and batch.isdigit()):
+            raise ValueError(f"a batch number is 6 digits, got {batch!r}")
+        with self._locked() as state:
+            state["batch"] = batch
+
+    @contextmanager
+    def _locked(self) -> Iterator[dict[str, Any]]:
+        if self.path is None:
+            yield self._memory
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_suffix(".lock")
+        with lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = self._read()
+            before = dict(state)
+            yield state
+            if state != before:
+                self._write(state)
+
+    def _read(self) -> dict[str, Any]:
+        assert self.path is not None
+        try:
+            loaded = json.loads(self.path.read_text("utf-8"))
+        except FileNotFoundError:
+            return dict(_DEFAULT)
+        except (OSError, ValueError) as exc:
+            from terminal.errors import ConfigError
+
+            raise ConfigError(f"host state file {self.path} is unreadable: {exc}") from exc
+        return {**_DEFAULT, **loaded}
+
+    def _write(self, state: dict[str, Any]) -> None:
+        assert self.path is not None
+        temporary = self.path.with_suffix(".tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
