@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -90,10 +90,15 @@ class UnknownCardError(ConfigError):
         super().__init__(f"unknown card profile {name!r}; known: {', '.join(known)}")
 
 
-class CardBook(Mapping[str, CardProfile]):
-    """The loaded profiles by name, in file order. Read-only: balances live in the ledger."""
+class CardBook:
+    """The loaded profiles, in file order; looked up by name, iterated as profiles.
 
-    def __init__(self, profiles: list[CardProfile], source: str = "<memory>") -> None:
+    Read-only: balances live in the ledger. ``book["expired"]`` raises
+    :class:`UnknownCardError` listing the known names, so a typo in a test or a
+    ``sim://?card=`` option says at once what would have worked.
+    """
+
+    def __init__(self, profiles: Iterable[CardProfile], source: str = "<memory>") -> None:
         self.source = source
         self._profiles: dict[str, CardProfile] = {}
         seen_pans: dict[str, str] = {}
@@ -114,8 +119,11 @@ class CardBook(Mapping[str, CardProfile]):
         except KeyError:
             raise UnknownCardError(name, self.names()) from None
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._profiles)
+    def __contains__(self, name: object) -> bool:
+        return name in self._profiles
+
+    def __iter__(self) -> Iterator[CardProfile]:
+        return iter(self._profiles.values())
 
     def __len__(self) -> int:
         return len(self._profiles)
@@ -123,14 +131,6 @@ class CardBook(Mapping[str, CardProfile]):
     def names(self) -> list[str]:
         """Profile names in file order, e.g. for a CLI's ``--card`` choices."""
         return list(self._profiles)
-
-    def require(self, name: str) -> CardProfile:
-        """The profile called ``name``; :class:`UnknownCardError` lists the known ones.
-
-        The same as ``book[name]``, spelled out for callers that want the error
-        type visible at the call site.
-        """
-        return self[name]
 
 
 def load_cards(path: Path | None = None) -> CardBook:
@@ -160,9 +160,7 @@ def parse_cards(data: Mapping[str, Any], source: str = "<memory>") -> CardBook:
     """A card book from parsed TOML (``version`` and a ``card`` array of tables)."""
     version = data.get("version")
     if version != CARDS_FILE_VERSION:
-        raise ConfigError(
-            f"{source}: version must be {CARDS_FILE_VERSION}, got {version!r}"
-        )
+        raise ConfigError(f"{source}: version must be {CARDS_FILE_VERSION}, got {version!r}")
     unknown_top = set(data) - {"version", "card"}
     if unknown_top:
         raise ConfigError(f"{source}: unknown keys {', '.join(sorted(unknown_top))}")
@@ -258,9 +256,7 @@ def _fen(value: Any, key: str, fail: Callable[[str], ConfigError]) -> int:
     return value
 
 
-def _digits(
-    value: Any, length: int, key: str, fail: Callable[[str], ConfigError]
-) -> str:
+def _digits(value: Any, length: int, key: str, fail: Callable[[str], ConfigError]) -> str:
     if not isinstance(value, str) or len(value) != length or not value.isdigit():
         raise fail(f"{key} must be a string of {length} digits, got {value!r}")
     return value

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from simulator.cards import CardProfile, CardStatus, PinOutcome
+from terminal.transactions.response_codes import APPROVED
 
 __all__ = [
     "APPROVED",
@@ -23,8 +24,6 @@ __all__ = [
     "decide",
     "is_expired",
 ]
-
-APPROVED = "00"
 
 
 @dataclass(frozen=True)
@@ -63,9 +62,7 @@ RULES: tuple[IssuerRule, ...] = (
         "61",
         lambda a: a.amount is not None and a.card.limit is not None and a.amount > a.card.limit,
     ),
-    IssuerRule(
-        "insufficient funds", "51", lambda a: a.amount is not None and a.amount > a.balance
-    ),
+    IssuerRule("insufficient funds", "51", lambda a: a.amount is not None and a.amount > a.balance),
 )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode
 
 import typer
 from rich.console import Console
@@ -146,11 +146,11 @@ def _client(url: str, settings: TerminalSettings, timers: LinkTimers):
 def _with_card(url: str, card: str | None) -> str:
     if card is None:
         return url
-    parts = urlsplit(url)
-    if parts.scheme != "sim":
+    base, _, query = url.partition("?")
+    if not base.startswith("sim://"):
         raise ValueError("--card chooses the simulator's card; it needs a sim:// port")
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "card"] + [("card", card)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    options = [(k, v) for k, v in parse_qsl(query) if k != "card"] + [("card", card)]
+    return f"{base}?{urlencode(options)}"
 
 
 def _show(

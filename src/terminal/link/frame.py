@@ -363,4 +363,3 @@ def _bcd_value(high: int, low: int) -> int:
 def _bcd_length(length: int) -> bytes:
     digits = f"{length:04d}"
     return bytes.fromhex(digits)
-

@@ -35,11 +35,15 @@ class LinkTimers:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"[link] {name} must be a number of seconds, got {value!r}")
             if not math.isfinite(value) or value <= 0:
-                raise ConfigError(f"[link] {name} must be a positive number of seconds, got {value!r}")
+                raise ConfigError(
+                    f"[link] {name} must be a positive number of seconds, got {value!r}"
+                )
             object.__setattr__(self, name, float(value))
         sends = self.max_sends
         if isinstance(sends, bool) or not isinstance(sends, int) or sends < 1:
-            raise ConfigError(f"[link] max_sends must be a whole number of at least 1, got {sends!r}")
+            raise ConfigError(
+                f"[link] max_sends must be a whole number of at least 1, got {sends!r}"
+            )
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LinkTimers:

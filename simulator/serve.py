@@ -1,0 +1,364 @@
+"""Serve a simulated terminal on a pseudo-terminal or a TCP port, for a separate POS program.
+
+``sim://`` runs the device inside the POS process; this module puts it at the
+end of something another process can open: a pty slave (``/dev/pts/5``, opened
+exactly like a USB serial adapter) or a TCP port (``socket://127.0.0.1:5000``
+in pyserial terms). The device itself is the same transport-free object
+(``feed`` / ``poll`` / ``read_output`` / ``next_deadline``); these loops only
+move bytes and wake the device at its deadlines.
+
+The loops run in the calling thread until ``stop`` is set. :class:`PtySimulator`
+and :class:`TcpSimulator` run them in a daemon thread for tests and demos and
+stop, join and close everything on exit.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import select
+import socket
+import termios
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Protocol
+
+from terminal.clock import Clock, MonotonicClock
+
+__all__ = [
+    "PtySimulator",
+    "SimulatedDevice",
+    "TcpSimulator",
+    "make_raw",
+    "serve_pty",
+    "serve_tcp",
+]
+
+log = logging.getLogger("simulator.serve")
+
+# Longest time a loop sleeps in select() before it looks at ``stop`` again:
+# the bound on how long stopping takes.
+STOP_CHECK = 0.05
+_READ_SIZE = 4096
+
+
+class SimulatedDevice(Protocol):
+    """The device interface the serve loops drive (``simulator.SimulatedTerminal``)."""
+
+    def feed(self, data: bytes) -> Any: ...
+
+    def poll(self) -> Any: ...
+
+    def read_output(self) -> bytes: ...
+
+    def next_deadline(self) -> float | None: ...
+
+
+def make_raw(fd: int) -> None:
+    """Put a tty in raw mode: 8 data bits, no echo, no line editing, no CR/LF or XON/XOFF.
+
+    Why all of it: a CUP frame is binary. ETX is 0x03 (Ctrl-C to a cooked tty),
+    0x11/0x13 are XON/XOFF, 0x0D would become 0x0A, and an echo would hand the
+    POS its own request back as if the terminal had sent it. This is
+    ``cfmakeraw``; ``tty.setraw`` leaves IXOFF, INLCR and IGNCR alone.
+    """
+    attrs = termios.tcgetattr(fd)
+    iflag, oflag, cflag, lflag = attrs[0], attrs[1], attrs[2], attrs[3]
+    iflag &= ~(
+        termios.IGNBRK | termios.BRKINT | termios.PARMRK | termios.ISTRIP | termios.INLCR
+        | termios.IGNCR | termios.ICRNL | termios.IXON | termios.IXOFF | termios.IXANY
+        | termios.INPCK
+    )
+    oflag &= ~termios.OPOST
+    lflag &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG | termios.IEXTEN)
+    cflag &= ~(termios.CSIZE | termios.PARENB)
+    cflag |= termios.CS8
+    attrs[0], attrs[1], attrs[2], attrs[3] = iflag, oflag, cflag, lflag
+    cc = list(attrs[6])
+    cc[termios.VMIN] = 1
+    cc[termios.VTIME] = 0
+    attrs[6] = cc
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+
+def serve_pty(
+    device: SimulatedDevice,
+    *,
+    stop: threading.Event,
+    on_ready: Callable[[str], None],
+    clock: Clock | None = None,
+) -> None:
+    """Run ``device`` behind a new pty until ``stop`` is set; ``on_ready(slave_path)``.
+
+    The slave is made raw before its path is published, so no POS program can
+    open it in cooked mode first. This loop keeps its own slave descriptor
+    open for its whole life: the POS may close and reopen the path (each
+    ``terminal sale`` is a new process) without the master seeing a hang-up.
+    ``clock`` must be the device's clock (it converts deadlines into waits).
+    """
+    clock = clock or MonotonicClock()
+    master, slave = os.openpty()
+    try:
+        make_raw(slave)
+        os.set_blocking(master, False)
+        path = os.ttyname(slave)
+        log.info("simulated terminal on %s", path)
+        on_ready(path)
+        pending = b""
+        while not stop.is_set():
+            device.poll()
+            pending += device.read_output()
+            writers = [master] if pending else []
+            ready, writable, _ = select.select(
+                [master], writers, [], _wait(device, clock)
+            )
+            if writable and pending:
+                pending = pending[_write_some(master, pending) :]
+            if ready:
+                data = _read_some(master)
+                if data:
+                    device.feed(data)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def serve_tcp(
+    device: SimulatedDevice,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    stop: threading.Event,
+    on_ready: Callable[[str], None],
+    clock: Clock | None = None,
+) -> None:
+    """Run ``device`` behind a TCP port until ``stop`` is set; ``on_ready("socket://h:p")``.
+
+    One POS connection at a time, as on a serial cable: further clients wait
+    in the listen backlog until the current one disconnects. Port 0 picks a
+    free port; the URL given to ``on_ready`` has the real one. What the device
+    sends while no POS is connected is dropped, as on an unplugged cable.
+    """
+    clock = clock or MonotonicClock()
+    listener = socket.create_server((host, port), backlog=4)
+    client: socket.socket | None = None
+    try:
+        listener.setblocking(False)
+        bound_host, bound_port = listener.getsockname()[:2]
+        url = f"socket://{_url_host(bound_host)}:{bound_port}"
+        log.info("simulated terminal on %s", url)
+        on_ready(url)
+        pending = b""
+        while not stop.is_set():
+            device.poll()
+            out = device.read_output()
+            if client is None:
+                if out:
+                    log.debug("no POS connected; dropped %d bytes", len(out))
+                readable = [listener]
+                writers: list[socket.socket] = []
+            else:
+                pending += out
+                readable = [client]
+                writers = [client] if pending else []
+            ready, writable, _ = select.select(readable, writers, [], _wait(device, clock))
+            if client is None:
+                if ready:
+                    client = _accept(listener)
+                continue
+            if writable and pending:
+                try:
+                    pending = pending[client.send(pending) :]
+                except OSError as exc:
+                    log.info("POS connection lost while sending: %s", exc)
+                    client, pending = _drop(client), b""
+                    continue
+            if ready:
+                try:
+                    data = client.recv(_READ_SIZE)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError as exc:
+                    log.info("POS connection lost: %s", exc)
+                    data = b""
+                if data:
+                    device.feed(data)
+                else:
+                    log.info("POS disconnected")
+                    client, pending = _drop(client), b""
+    finally:
+        if client is not None:
+            client.close()
+        listener.close()
+
+
+class _Served:
+    """Runs a serve loop in a daemon thread; the base of the two context managers."""
+
+    _thread_name = "simulator"
+
+    def __init__(self, device: SimulatedDevice, *, clock: Clock | None, ready_timeout: float):
+        self.device = device
+        self.clock = clock
+        self.ready_timeout = ready_timeout
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._address: str | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def _serve(self, stop: threading.Event, on_ready: Callable[[str], None]) -> None:
+        raise NotImplementedError
+
+    def _on_ready(self, address: str) -> None:
+        self._address = address
+        self._ready.set()
+
+    def _run(self) -> None:
+        try:
+            self._serve(self._stop, self._on_ready)
+        except BaseException as exc:  # reported to the owner in __enter__/__exit__
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def start(self) -> str:
+        """Start the loop and return the address once it is ready to be opened."""
+        if self._thread is not None:
+            raise RuntimeError("already started")
+        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
+        self._thread.start()
+        if not self._ready.wait(self.ready_timeout):
+            self.stop()
+            raise TimeoutError(f"{self._thread_name} not ready within {self.ready_timeout}s")
+        if self._error is not None or self._address is None:
+            error, self._error = self._error, None
+            self.stop()
+            raise RuntimeError(f"{self._thread_name} failed to start: {error}") from error
+        return self._address
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the loop and wait for it; its descriptors are closed when this returns."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                raise RuntimeError(f"{self._thread_name} did not stop within {timeout}s")
+        error, self._error = self._error, None
+        if error is not None and self._address is not None:
+            raise RuntimeError(f"{self._thread_name} loop failed") from error
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class PtySimulator(_Served):
+    """``with PtySimulator(device) as sim: open(sim.path)`` — a device on a raw pty."""
+
+    _thread_name = "simulator-pty"
+
+    def __init__(
+        self, device: SimulatedDevice, *, clock: Clock | None = None, ready_timeout: float = 5.0
+    ) -> None:
+        super().__init__(device, clock=clock, ready_timeout=ready_timeout)
+
+    @property
+    def path(self) -> str:
+        """The pty slave path a POS program opens (``/dev/pts/N``)."""
+        if self._address is None:
+            raise RuntimeError("not started")
+        return self._address
+
+    def _serve(self, stop: threading.Event, on_ready: Callable[[str], None]) -> None:
+        serve_pty(self.device, stop=stop, on_ready=on_ready, clock=self.clock)
+
+    def __enter__(self) -> PtySimulator:
+        self.start()
+        return self
+
+
+class TcpSimulator(_Served):
+    """``with TcpSimulator(device) as sim: serial_for_url(sim.url)`` — a device on TCP."""
+
+    _thread_name = "simulator-tcp"
+
+    def __init__(
+        self,
+        device: SimulatedDevice,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        clock: Clock | None = None,
+        ready_timeout: float = 5.0,
+    ) -> None:
+        super().__init__(device, clock=clock, ready_timeout=ready_timeout)
+        self.host = host
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        """``socket://host:port`` with the port actually bound."""
+        if self._address is None:
+            raise RuntimeError("not started")
+        return self._address
+
+    def _serve(self, stop: threading.Event, on_ready: Callable[[str], None]) -> None:
+        serve_tcp(self.device, self.host, self.port, stop=stop, on_ready=on_ready, clock=self.clock)
+
+    def __enter__(self) -> TcpSimulator:
+        self.start()
+        return self
+
+
+def _wait(device: SimulatedDevice, clock: Clock) -> float:
+    """Seconds select() may sleep: until the device's next deadline, at most STOP_CHECK."""
+    deadline = device.next_deadline()
+    if deadline is None:
+        return STOP_CHECK
+    return min(max(deadline - clock.now(), 0.0), STOP_CHECK)
+
+
+def _read_some(fd: int) -> bytes:
+    try:
+        return os.read(fd, _READ_SIZE)
+    except BlockingIOError:
+        return b""
+    except OSError as exc:
+        # EIO: no slave descriptor open. Ours stays open, so this is transient.
+        if exc.errno == errno.EIO:
+            return b""
+        raise
+
+
+def _write_some(fd: int, data: bytes) -> int:
+    try:
+        return os.write(fd, data)
+    except BlockingIOError:
+        return 0
+
+
+def _accept(listener: socket.socket) -> socket.socket | None:
+    try:
+        client, peer = listener.accept()
+    except (BlockingIOError, InterruptedError):
+        return None
+    client.setblocking(False)
+    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    log.info("POS connected from %s", peer)
+    return client
+
+
+def _drop(client: socket.socket) -> None:
+    client.close()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

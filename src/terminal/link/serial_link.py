@@ -1,0 +1,158 @@
+"""The blocking link over a serial port: what the POS host's code calls.
+
+:class:`SerialLink` drives a :class:`~terminal.link.endpoint.LinkEndpoint` over
+any pyserial-like port (``read(size)``, ``write(data)``, a ``timeout``
+attribute, ``in_waiting``), e.g. ``serial.serial_for_url("sim://")`` or a real
+``/dev/ttyUSB0``. It knows nothing of what the port is.
+
+Every deadline is taken from the injected clock. The port is read in short
+slices (``port.timeout`` set to at most :data:`READ_SLICE` before each read), so
+that a real port stays responsive to ACK and inter-byte timers, and a fake port
+paired with a :class:`~terminal.clock.FakeClock` can advance the clock by the
+slice instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any, Protocol
+
+from terminal.clock import Clock
+from terminal.errors import LinkError, LinkTimeout
+from terminal.link.endpoint import LinkEndpoint, SendState
+from terminal.link.timers import LinkTimers
+
+__all__ = ["READ_SLICE", "SerialLink", "SerialPortLike"]
+
+log = logging.getLogger("terminal.link")
+
+#: Longest single blocking read, in seconds.
+READ_SLICE = 0.05
+
+
+class SerialPortLike(Protocol):
+    """The part of :class:`serial.Serial` the link uses."""
+
+    timeout: float | None
+
+    @property
+    def in_waiting(self) -> int: ...
+
+    def read(self, size: int = 1) -> bytes: ...
+
+    def write(self, data: bytes) -> int | None: ...
+
+
+class SerialLink:
+    """Send and receive whole messages over a serial port, one frame at a time.
+
+    Not thread-safe: one caller drives it. Frames that arrive while it waits for
+    an ACK (a response right behind the ACK, in the same read) are ACKed and kept
+    for the next :meth:`receive`.
+    """
+
+    def __init__(
+        self,
+        port: SerialPortLike | Any,
+        timers: LinkTimers | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.port = port
+        self.endpoint = LinkEndpoint(timers, clock)
+        self.timers = self.endpoint.timers
+        self.clock = self.endpoint.clock
+        self._closed = False
+
+    def send(self, data: bytes) -> None:
+        """Frame ``data``, write it and wait for the ACK, resending on NAK or silence.
+
+        Returns once the peer ACKed. Raises :class:`~terminal.link.endpoint.SendFailed`
+        (a :class:`LinkError`) after ``max_sends`` sends without an ACK; its message
+        says how many sends went out and what each got back. The message is then
+        in doubt: the peer may have received it and only the ACK was lost.
+        """
+        endpoint = self.endpoint
+        endpoint.send(data)
+        self._flush()
+        while endpoint.send_state is SendState.WAITING_ACK:
+            self._pump(until=None)
+        if endpoint.send_state is SendState.FAILED:
+            raise endpoint.failure()
+
+    def receive(self, timeout: float | None = None) -> bytes:
+        """The next message received (already ACKed), DATA only.
+
+        Waits at most ``timeout`` seconds (default ``timers.response_timeout``),
+        then raises :class:`LinkTimeout`. A message that arrived earlier (for
+        instance right behind an ACK) is returned at once.
+        """
+        wait = self.timers.response_timeout if timeout is None else timeout
+        deadline = self.clock.now() + wait
+        pumped = False
+        while True:
+            message = self.endpoint.pop_message()
+            if message is not None:
+                self._flush()
+                return message
+            if pumped and self.clock.now() >= deadline:
+                partly = " (part of a frame arrived)" if self.endpoint.receiving else ""
+                raise LinkTimeout(f"no message within {wait:g} s{partly}")
+            self._pump(until=deadline)
+            pumped = True
+
+    def exchange(self, request: bytes, timeout: float | None = None) -> bytes:
+        """Send ``request`` and return the next message received (the response)."""
+        self.send(request)
+        return self.receive(timeout)
+
+    def close(self) -> None:
+        """Close the port; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        close = getattr(self.port, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> SerialLink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- helpers -----------------------------------------------------------
+
+    def _pump(self, until: float | None) -> None:
+        """One short read, then the timers, then write whatever the endpoint has."""
+        now = self.clock.now()
+        limits = [d for d in (self.endpoint.next_deadline(), until) if d is not None]
+        wait = READ_SLICE
+        if limits:
+            wait = max(0.0, min(wait, min(limits) - now))
+        try:
+            if self.port.timeout != wait:  # pyserial reconfigures the tty on every set
+                self.port.timeout = wait
+            size = max(1, self.port.in_waiting)
+            chunk = self.port.read(size)
+        except OSError as exc:  # serial.SerialException is an OSError
+            raise LinkError(f"reading the port failed: {exc}") from exc
+        if chunk:
+            log.debug("read %d bytes", len(chunk))
+            self.endpoint.feed(chunk)
+        self.endpoint.poll()
+        self._flush()
+
+    def _flush(self) -> None:
+        out = self.endpoint.data_to_write()
+        if not out:
+            return
+        try:
+            self.port.write(out)
+        except OSError as exc:
+            raise LinkError(f"writing the port failed: {exc}") from exc

@@ -1,0 +1,111 @@
+"""The acquirer's ledger: booked, persisted, reloaded, totalled, never a full card number."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+from sim_requests import NOW, sale
+
+from simulator import Ledger, LedgerEntry, SimulatorSettings, VirtualTerminal, load_cards
+from terminal.errors import ConfigError
+
+
+def _entry(trace="000001", batch="000001", code="00", amount=1234, pc="000000", balance=0):
+    return LedgerEntry(
+        time=datetime(2025, 3, 14, 10, 30, 15),
+        batch=batch,
+        trace=trace,
+        rrn=f"103015{trace}",
+        auth_code="123456" if code == "00" else "",
+        mti="0200",
+        processing_code=pc,
+        amount=amount,
+        response_code=code,
+        card="approved",
+        masked_pan="622609******0048",
+        balance_after=balance,
+    )
+
+
+def test_ledger_is_persisted_and_reloaded_with_no_full_card_number(tmp_path):
+    path = tmp_path / "books" / "ledger.json"
+    cards = load_cards()
+    terminal = VirtualTerminal(SimulatorSettings(), cards=cards, ledger=Ledger(path))
+    for trace, card in (("000001", "approved"), ("000002", "lost"), ("000003", "limited")):
+        terminal.present_card(card)
+        terminal.handle(sale(60_000, trace=trace), NOW)
+
+    text = path.read_text(encoding="utf-8")
+    for card in cards:
+        assert card.pan not in text
+    assert "622609******0048" in text
+    assert [p.name for p in path.parent.iterdir()] == ["ledger.json"]  # no temp file left
+
+    reloaded = Ledger(path)
+    assert reloaded.entries() == terminal.ledger.entries()
+    assert [e.response_code for e in reloaded.entries()] == ["00", "41", "61"]
+    assert reloaded.balance(cards["approved"]) == cards["approved"].balance - 60_000
+    assert reloaded.balance(cards["lost"]) == cards["lost"].balance
+
+
+def test_entries_carry_what_reconciliation_needs(tmp_path):
+    terminal = VirtualTerminal(SimulatorSettings(), cards=load_cards(), ledger=Ledger())
+    terminal.handle(sale(1234, trace="000005"), NOW)
+    (entry,) = terminal.ledger.entries()
+    assert (entry.time, entry.batch, entry.trace) == (NOW, "000001", "000005")
+    assert (entry.mti, entry.processing_code, entry.amount) == ("0200", "000000", 1234)
+    assert (entry.response_code, entry.card) == ("00", "approved")
+    assert entry.masked_pan == "622609******0048"
+    assert len(entry.rrn) == 12 and len(entry.auth_code) == 6
+
+
+def test_totals_count_approved_money_of_one_batch_only():
+    ledger = Ledger()
+    ledger.record(_entry("000001", amount=1_000))
+    ledger.record(_entry("000002", amount=2_000))
+    ledger.record(_entry("000003", amount=9_999, code="51"))
+    ledger.record(_entry("000004", amount=0, pc="310000"))
+    ledger.record(_entry("000005", amount=300, pc="200000"))
+    ledger.record(_entry("000001", batch="000002", amount=7_000))
+    totals = ledger.totals("000001")
+    assert (totals.debit_count, totals.debit_amount) == (2, 3_000)
+    assert (totals.credit_count, totals.credit_amount) == (1, 300)
+    assert ledger.totals("000002").debit_amount == 7_000
+    assert ledger.totals("000009").debit_count == 0
+
+
+def test_a_batch_and_trace_are_booked_once():
+    ledger = Ledger()
+    ledger.record(_entry("000001"))
+    with pytest.raises(ValueError, match="already booked"):
+        ledger.record(_entry("000001"))
+
+
+def test_an_unmasked_card_number_is_refused():
+    with pytest.raises(ValueError, match="masked"):
+        LedgerEntry(**{**_entry().__dict__, "masked_pan": "6226090000000048"})
+
+
+def test_amounts_must_be_int_fen():
+    with pytest.raises(TypeError, match="int fen"):
+        LedgerEntry(**{**_entry().__dict__, "amount": 12.34})
+
+
+@pytest.mark.parametrize(
+    "text", ["not json", '{"version": 2, "entries": []}', '{"version": 1, "entries": [{}]}']
+)
+def test_an_unreadable_ledger_file_is_a_config_error_naming_it(tmp_path, text):
+    path = tmp_path / "ledger.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="ledger"):
+        Ledger(path)
+
+
+def test_the_file_is_versioned_json(tmp_path):
+    path = tmp_path / "ledger.json"
+    Ledger(path).record(_entry())
+    document = json.loads(path.read_text())
+    assert document["version"] == 1
+    assert document["entries"][0]["amount"] == 1234
