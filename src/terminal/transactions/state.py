@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HostState", "MAX_TRACE"]
+__all__ = ["MAX_TRACE", "HostState"]
 
 MAX_TRACE = 999_999
 _DEFAULT = {"last_trace": 0, "batch": "000001"}
