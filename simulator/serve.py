@@ -42,6 +42,7 @@ log = logging.getLogger("simulator.serve")
 # the bound on how long stopping takes.
 STOP_CHECK = 0.05
 _READ_SIZE = 4096
+_MIN_WAIT = 0.001
 
 
 class SimulatedDevice(Protocol):
@@ -323,7 +324,8 @@ def _wait(device: SimulatedDevice, clock: Clock) -> float:
     deadline = device.next_deadline()
     if deadline is None:
         return STOP_CHECK
-    return min(max(deadline - clock.now(), 0.0), STOP_CHECK)
+    # A floor, so that a deadline already past cannot turn the loop into a busy spin.
+    return min(max(deadline - clock.now(), _MIN_WAIT), STOP_CHECK)
 
 
 def _read_some(fd: int) -> bytes:

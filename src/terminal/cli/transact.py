@@ -118,7 +118,7 @@ def _run(
         config = load_config(config_file)
         settings = TerminalSettings.from_config(config)
         timers = LinkTimers.from_config(config)
-        url = _with_card(resolve_port(port, config), card)
+        url = _sim_options(resolve_port(port, config), card=card, config=config_file)
         with _client(url, settings, timers) as client:
             result = action(client)
     except TransactionInDoubt as exc:
@@ -143,14 +143,20 @@ def _client(url: str, settings: TerminalSettings, timers: LinkTimers):
         port.close()
 
 
-def _with_card(url: str, card: str | None) -> str:
-    if card is None:
-        return url
+def _sim_options(url: str, *, card: str | None, config: Path | None) -> str:
+    """``url`` with the simulator's options: the card to present and, so that both ends
+    read the same file, the config file given with ``--config``."""
     base, _, query = url.partition("?")
     if not base.startswith("sim://"):
-        raise ValueError("--card chooses the simulator's card; it needs a sim:// port")
-    options = [(k, v) for k, v in parse_qsl(query) if k != "card"] + [("card", card)]
-    return f"{base}?{urlencode(options)}"
+        if card is not None:
+            raise ValueError("--card chooses the simulator's card; it needs a sim:// port")
+        return url
+    options = dict(parse_qsl(query))
+    if card is not None:
+        options["card"] = card
+    if config is not None:
+        options.setdefault("config", str(config))
+    return f"{base}?{urlencode(options)}" if options else base
 
 
 def _show(

@@ -1,0 +1,109 @@
+"""Transports: how the POS host's bytes reach a terminal, all behind ``serial.SerialBase``.
+
+A real terminal is a serial port (``/dev/ttyUSB0``, ``COM3``), a pty or TCP
+bridge is a pyserial URL (``/dev/pts/5``, ``socket://127.0.0.1:5000``), and the
+in-process simulator is ``sim://`` (:mod:`terminal.transport.protocol_sim`).
+The layers above get a port from :func:`open_port` and never ask which it is.
+
+This package's ``__init__`` is imported by pyserial before it imports
+``protocol_sim``; it must only import what cannot fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import serial
+
+from terminal.config import load_config, resolve_port
+from terminal.errors import LinkError
+
+__all__ = [
+    "DEFAULT_BAUDRATE",
+    "DEFAULT_TIMEOUT",
+    "PortUnavailable",
+    "open_port",
+]
+
+#: CUP terminals on a serial cable: 9600 baud, 8 data bits, no parity, 1 stop bit.
+DEFAULT_BAUDRATE = 9600
+#: A read never blocks for ever by default; the link sets its own timers per read.
+DEFAULT_TIMEOUT = 1.0
+
+
+class PortUnavailable(LinkError):
+    """A port could not be opened: no such device, no permission, bad URL, busy.
+
+    ``url`` is what was asked for and ``reason`` what the OS (or pyserial) said,
+    so that the CLI can tell a shop "COM3: access denied" rather than a traceback.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot open port {url}: {reason}")
+
+
+def open_port(
+    url: str | None = None,
+    *,
+    baudrate: int = DEFAULT_BAUDRATE,
+    bytesize: int = serial.EIGHTBITS,
+    parity: str = serial.PARITY_NONE,
+    stopbits: float = serial.STOPBITS_ONE,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    config_file: Path | None = None,
+    **options: Any,
+) -> serial.SerialBase:
+    """Open the terminal's port and return it open.
+
+    The URL is ``url`` if given, else ``$TERMINAL_PORT``, else ``port`` in the
+    config file (``config_file`` or the default one), else ``sim://``. Any
+    pyserial URL works; ``options`` go to the port class as they are (for
+    example ``clock=`` or ``simulator=`` for ``sim://``, ``rtscts=True`` for a
+    cable that needs it).
+
+    Raises :class:`PortUnavailable` (a :class:`~terminal.errors.LinkError`)
+    with the URL and the reason when the port cannot be opened, and
+    :class:`~terminal.errors.ConfigError` when the config file it had to read
+    is broken.
+    """
+    if not url and not os.environ.get("TERMINAL_PORT"):
+        resolved = resolve_port(None, load_config(config_file))
+    else:
+        resolved = resolve_port(url)
+    # serial_for_url consults the URL handler list, which holds "terminal.transport"
+    # because importing the terminal package put it there (this module is part of it).
+    try:
+        return serial.serial_for_url(
+            resolved,
+            baudrate=baudrate,
+            bytesize=bytesize,
+            parity=parity,
+            stopbits=stopbits,
+            timeout=timeout,
+            **options,
+        )
+    except serial.SerialException as exc:
+        raise PortUnavailable(resolved, _reason(exc)) from exc
+    except (OSError, ValueError) as exc:
+        raise PortUnavailable(resolved, _reason(exc)) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The OS's words for why ("No such file or directory", "Connection refused").
+
+    pyserial nests the OS error in its own text, path and all; the URL is
+    already in :class:`PortUnavailable`'s message, so keep only the reason.
+    """
+    text = str(exc)
+    found = _ERRNO_TEXT.findall(text)
+    if found:
+        return found[-1].strip()
+    return text or type(exc).__name__
+
+
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^:\[]+)")
