@@ -1,7 +1,112 @@
-"""Placeholder replaced by its owner during the foundation work."""
+"""``terminal decode`` and ``terminal encode``: ISO 8583 hex <-> the JSON shape.
+
+For looking at captured traffic and for scripting test messages. Exit code 0
+on success, 2 on bad input of any kind (bad hex or JSON, a protocol error, a
+bad frame), with the reason on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any, NoReturn
 
 import typer
 
+from terminal.errors import TerminalError
+from terminal.protocol import (
+    DIALECTS,
+    add_length_prefix,
+    decode,
+    encode,
+    message_from_json,
+    message_to_json,
+    strip_length_prefix,
+)
+
+__all__ = ["register"]
+
+EXIT_USAGE = 2
+
+DialectOption = Annotated[
+    str, typer.Option("--dialect", help=f"Message dialect: {' | '.join(DIALECTS)}.")
+]
+LengthPrefixOption = Annotated[
+    bool,
+    typer.Option("--length-prefix", help="A 2-byte big-endian length precedes the message."),
+]
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add ``decode`` and ``encode`` to ``app``."""
+    app.command("decode")(decode_command)
+    app.command("encode")(encode_command)
+
+
+def decode_command(
+    hex_input: Annotated[str, typer.Argument(metavar="HEX|-", help="Hex bytes, or - for stdin.")],
+    dialect: DialectOption = "cup",
+    length_prefix: LengthPrefixOption = False,
+    frame: Annotated[
+        bool,
+        typer.Option("--frame", help="The input is a serial frame: STX LEN DATA ETX LRC."),
+    ] = False,
+) -> None:
+    """Decode one message from hex and print it as JSON."""
+    _check_dialect(dialect)
+    text = sys.stdin.read() if hex_input == "-" else hex_input
+    try:
+        data = bytes.fromhex("".join(text.split()))
+    except ValueError as error:
+        _fail(f"not hex: {error}")
+    try:
+        if frame:
+            data = _unframe(data)
+        if length_prefix:
+            data = strip_length_prefix(data)
+        message = decode(data, dialect)
+        shown: dict[str, Any] = message_to_json(message, dialect)
+    except TerminalError as error:
+        _fail(f"{type(error).__name__}: {error}")
+    typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+
+
+def encode_command(
+    json_input: Annotated[
+        str, typer.Argument(metavar="JSON|-", help="The message as JSON, or - for stdin.")
+    ],
+    dialect: DialectOption = "cup",
+    length_prefix: LengthPrefixOption = False,
+) -> None:
+    """Encode one message given as JSON (the shape ``decode`` prints) and print hex."""
+    _check_dialect(dialect)
+    text = sys.stdin.read() if json_input == "-" else json_input
+    try:
+        obj = json.loads(text)
+    except ValueError as error:
+        _fail(f"not JSON: {error}")
+    try:
+        data = encode(message_from_json(obj, dialect), dialect)
+        if length_prefix:
+            data = add_length_prefix(data)
+    except TerminalError as error:
+        _fail(f"{type(error).__name__}: {error}")
+    typer.echo(data.hex())
+
+
+def _unframe(data: bytes) -> bytes:
+    try:
+        from terminal.link.frame import decode_frame
+    except ImportError:
+        _fail("--frame needs terminal.link.frame, which is not installed in this build")
+    return decode_frame(data)
+
+
+def _check_dialect(dialect: str) -> None:
+    if dialect not in DIALECTS:
+        _fail(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+
+
+def _fail(reason: str) -> NoReturn:
+    typer.echo(f"error: {reason}", err=True)
+    raise typer.Exit(EXIT_USAGE)

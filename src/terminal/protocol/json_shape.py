@@ -1,0 +1,143 @@
+"""Messages as JSON-ready dicts, for the CLI, logs and test fixtures.
+
+Shape: ``{"mti": "0200", "tpdu": "6000060000", "header": "603200320002",
+"fields": {"2": "...", ...}}`` (tpdu/header only where the dialect has them).
+Field keys are decimal strings sorted numerically; ``n``/``z``/``an``/``ans``
+values are strings, ``b`` values lowercase hex, BER-TLV fields an object of
+tag -> hex in wire order (constructed tags nest; a tag repeated at one level
+becomes a list), subfield fields an object of name -> digits.
+``message_from_json(message_to_json(m)) == m``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from terminal.protocol.dialect import Dialect
+from terminal.protocol.dialects import get_dialect
+from terminal.protocol.errors import EncodeValueError, UnknownFieldError
+from terminal.protocol.formats import FieldFormat
+from terminal.protocol.message import Message, Tpdu
+from terminal.protocol.subfields import SubfieldLayout
+from terminal.protocol.tlv import IccData, Tlv
+
+__all__ = ["message_from_json", "message_to_json"]
+
+
+def message_to_json(message: Message, dialect: str | Dialect = "cup") -> dict[str, Any]:
+    """``message`` as plain JSON types, following ``dialect``'s field formats."""
+    table = _table(dialect)
+    obj: dict[str, Any] = {"mti": message.mti}
+    if message.tpdu is not None:
+        obj["tpdu"] = message.tpdu.hex()
+    if message.header is not None:
+        obj["header"] = message.header
+    fields: dict[str, Any] = {}
+    for number in sorted(message.fields):
+        fmt = table.get(number)
+        if fmt is None:
+            raise UnknownFieldError(f"the dialect has no field {number!r}", field=str(number))
+        fields[str(number)] = _value_to_json(message.fields[number], fmt, str(number))
+    obj["fields"] = fields
+    return obj
+
+
+def message_from_json(obj: Mapping[str, Any], dialect: str | Dialect = "cup") -> Message:
+    """The :class:`Message` for a dict in the shape above; bad shapes raise
+    :class:`EncodeValueError` naming the part."""
+    table = _table(dialect)
+    if not isinstance(obj, Mapping):
+        raise EncodeValueError("a message must be a JSON object")
+    unknown = set(obj) - {"mti", "tpdu", "header", "fields"}
+    if unknown:
+        raise EncodeValueError(f"unknown key(s) {sorted(unknown)}", field="message")
+    tpdu = None
+    if obj.get("tpdu") is not None:
+        try:
+            tpdu = Tpdu.fromhex(obj["tpdu"])
+        except (ValueError, TypeError):
+            raise EncodeValueError(
+                f"tpdu must be 10 hex digits, got {obj['tpdu']!r}", field="tpdu"
+            ) from None
+    header = obj.get("header")
+    raw_fields = obj.get("fields", {})
+    if not isinstance(raw_fields, Mapping):
+        raise EncodeValueError("fields must be an object", field="fields")
+    fields: dict[int, Any] = {}
+    for key, value in raw_fields.items():
+        if not (isinstance(key, str) and key.isdigit() and key.isascii()):
+            raise UnknownFieldError(f"field key {key!r} is not a number", field=str(key))
+        number = int(key)
+        fmt = table.get(number)
+        if fmt is None:
+            raise UnknownFieldError(f"the dialect has no field {number}", field=key)
+        fields[number] = _value_from_json(value, fmt, key)
+    try:
+        return Message(obj.get("mti"), fields, tpdu, header)  # type: ignore[arg-type]
+    except ValueError as error:
+        raise EncodeValueError(str(error), field="mti") from None
+
+
+def _table(dialect: str | Dialect) -> Mapping[int, FieldFormat]:
+    return (get_dialect(dialect) if isinstance(dialect, str) else dialect).fields
+
+
+def _value_to_json(value: Any, fmt: FieldFormat, name: str) -> Any:
+    if fmt.structure == "tlv" and isinstance(value, IccData):
+        return _tlv_to_json(value)
+    if isinstance(fmt.structure, SubfieldLayout) and isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).hex()
+    if isinstance(value, str):
+        return value
+    raise EncodeValueError(f"cannot show a {type(value).__name__} as JSON", field=name)
+
+
+def _tlv_to_json(data: IccData) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for item in data:
+        shown = _tlv_to_json(item.value) if isinstance(item.value, IccData) else item.value.hex()
+        if item.tag not in obj:
+            obj[item.tag] = shown
+        elif isinstance(obj[item.tag], list):
+            obj[item.tag].append(shown)
+        else:
+            obj[item.tag] = [obj[item.tag], shown]
+    return obj
+
+
+def _value_from_json(value: Any, fmt: FieldFormat, name: str) -> Any:
+    if fmt.structure == "tlv" and isinstance(value, Mapping):
+        return _tlv_from_json(value, name)
+    if isinstance(fmt.structure, SubfieldLayout) and isinstance(value, Mapping):
+        return dict(value)
+    if fmt.kind == "b":
+        return _hex(value, name)
+    if not isinstance(value, str):
+        raise EncodeValueError(f"needs a string, got {type(value).__name__}", field=name)
+    return value
+
+
+def _tlv_from_json(obj: Mapping[str, Any], path: str) -> IccData:
+    items: list[Tlv] = []
+    for tag, shown in obj.items():
+        here = f"{path}.{tag}"
+        values = shown if isinstance(shown, list) else [shown]
+        for value in values:
+            nested = _tlv_from_json(value, here) if isinstance(value, Mapping) else None
+            try:
+                items.append(Tlv(tag, nested if nested is not None else _hex(value, here)))
+            except ValueError as error:
+                raise EncodeValueError(str(error), field=here) from None
+    return IccData(tuple(items))
+
+
+def _hex(value: Any, name: str) -> bytes:
+    if not isinstance(value, str):
+        raise EncodeValueError(f"needs a hex string, got {type(value).__name__}", field=name)
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise EncodeValueError(f"{value!r} is not hex", field=name) from None

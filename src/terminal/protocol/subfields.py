@@ -1,0 +1,78 @@
+"""Named subfields of a numeric field (CUP 60 and 61), split and joined by a layout.
+
+Peers often send only the first subfields (60 is ``n..17`` but an echo test
+carries 11 digits), so a short value fills the subfields in order and the last
+one may be partial. Joining puts them back in table order, so a decoded value
+re-encodes to the same digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from terminal.protocol.errors import DialectError
+
+__all__ = ["SubfieldLayout"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubfieldLayout:
+    """Ordered ``(name, digits)`` pairs, e.g. ``(("message_type", 2), ("batch", 6))``."""
+
+    parts: tuple[tuple[str, int], ...]
+
+    def __post_init__(self) -> None:
+        names = [name for name, _ in self.parts]
+        if not self.parts or len(set(names)) != len(names):
+            raise DialectError(f"subfield names must be present and unique: {names}")
+        for name, size in self.parts:
+            if not (isinstance(name, str) and name and isinstance(size, int) and size > 0):
+                raise DialectError(f"bad subfield {name!r}: {size!r}")
+
+    @property
+    def total(self) -> int:
+        """Digits of the whole layout."""
+        return sum(size for _, size in self.parts)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.parts)
+
+    def split(self, digits: str) -> dict[str, str]:
+        """Digits -> ``{name: digits}`` in layout order; the last may be partial."""
+        result: dict[str, str] = {}
+        start = 0
+        for name, size in self.parts:
+            if start >= len(digits):
+                break
+            result[name] = digits[start : start + size]
+            start += size
+        return result
+
+    def join(self, values: Mapping[str, str]) -> str:
+        """``{name: digits}`` -> digits. Raises ``ValueError`` with a reason when the
+        names are unknown, out of order, leave a gap, or a non-last part is short;
+        the codec turns that into an :class:`EncodeValueError` naming the subfield.
+        """
+        unknown = [name for name in values if name not in self.names]
+        if unknown:
+            raise ValueError(f"unknown subfield(s) {unknown}; known: {list(self.names)}")
+        present = [name for name, _ in self.parts if name in values]
+        expected = list(self.names[: len(present)])
+        if present != expected:
+            raise ValueError(
+                f"subfields must fill the layout in order without gaps: got {present}, "
+                f"expected {expected}"
+            )
+        pieces = []
+        for index, (name, size) in enumerate(self.parts[: len(present)]):
+            value = values[name]
+            if not isinstance(value, str):
+                raise ValueError(f"subfield {name} must be a str, got {type(value).__name__}")
+            last = index == len(present) - 1
+            if len(value) > size or (not last and len(value) != size) or not value:
+                need = f"1..{size}" if last else str(size)
+                raise ValueError(f"subfield {name} must be {need} digits, got {len(value)}")
+            pieces.append(value)
+        return "".join(pieces)

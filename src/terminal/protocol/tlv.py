@@ -1,0 +1,208 @@
+"""BER-TLV as EMV Book 3 uses it, for ICC data (field 55).
+
+Tags are uppercase hex strings (``"9F26"``) because that is how every EMV
+document and log names them. Constructed tags (bit 6 of the first tag byte)
+hold a nested :class:`IccData`. Parsing keeps unknown tags, keeps the order,
+and remembers each length's original encoding so that a decoded value encodes
+back byte for byte, even when a peer used a non-minimal length (``81 05``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import overload
+
+from terminal.protocol.errors import TlvError
+
+__all__ = ["IccData", "Tlv", "TlvValue"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tlv:
+    """One data object: ``tag`` (uppercase hex), ``value`` (bytes, or nested
+    :class:`IccData` for a constructed tag).
+
+    ``length_encoding`` is the length exactly as it was on the wire; it is used
+    again on encode while it still matches the value, and it takes no part in
+    equality (two objects with the same tag and value are the same data).
+    """
+
+    tag: str
+    value: TlvValue
+    length_encoding: bytes | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        problem = _tag_problem(self.tag)
+        if problem:
+            raise ValueError(f"bad TLV tag {self.tag!r}: {problem}")
+        if isinstance(self.value, bytearray | memoryview):
+            object.__setattr__(self, "value", bytes(self.value))
+        elif not isinstance(self.value, bytes | IccData):
+            raise ValueError(f"TLV {self.tag} value must be bytes or IccData")
+
+    @property
+    def constructed(self) -> bool:
+        """True when the tag says the value is itself TLV (e.g. ``70``, ``77``)."""
+        return bool(int(self.tag[:2], 16) & 0x20)
+
+    def to_bytes(self) -> bytes:
+        value = self.value.to_bytes() if isinstance(self.value, IccData) else self.value
+        length = self.length_encoding
+        if length is None or _read_length_bytes(length) != len(value):
+            length = _encode_length(len(value))
+        return bytes.fromhex(self.tag) + length + value
+
+
+@dataclass(frozen=True, slots=True)
+class IccData(Sequence[Tlv]):
+    """An ordered sequence of :class:`Tlv` (duplicates and unknown tags kept)."""
+
+    items: tuple[Tlv, ...] = ()
+
+    def __post_init__(self) -> None:
+        items = tuple(self.items)
+        if not all(isinstance(item, Tlv) for item in items):
+            raise ValueError("IccData holds Tlv objects only")
+        object.__setattr__(self, "items", items)
+
+    @overload
+    def __getitem__(self, index: int) -> Tlv: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Tlv]: ...
+    def __getitem__(self, index: int | slice) -> Tlv | Sequence[Tlv]:
+        return self.items[index]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Tlv]:
+        return iter(self.items)
+
+    def find(self, tag: str) -> Tlv | None:
+        """The first object with ``tag`` in wire order, looking into constructed
+        templates too (depth first), or ``None``."""
+        tag = tag.upper()
+        for item in self.items:
+            if item.tag == tag:
+                return item
+            if isinstance(item.value, IccData):
+                found = item.value.find(tag)
+                if found is not None:
+                    return found
+        return None
+
+    def get(self, tag: str, default: TlvValue | None = None) -> TlvValue | None:
+        """The value of :meth:`find` ``(tag)``, or ``default``."""
+        found = self.find(tag)
+        return default if found is None else found.value
+
+    def to_bytes(self) -> bytes:
+        return b"".join(item.to_bytes() for item in self.items)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> IccData:
+        """Parse BER-TLV; raises :class:`TlvError` naming the tag and offset."""
+        try:
+            return parse_tlv(data, 0, len(data))
+        except TlvProblem as problem:
+            raise TlvError(
+                problem.reason, field=problem.path or None, offset=problem.offset, data=data
+            ) from None
+
+    @classmethod
+    def of(cls, items: Iterable[Tlv]) -> IccData:
+        return cls(tuple(items))
+
+
+TlvValue = bytes | IccData
+
+
+class TlvProblem(Exception):
+    """Internal: where parsing stopped; the codec adds the field number and context."""
+
+    def __init__(self, reason: str, offset: int, path: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.offset = offset
+        self.path = path
+
+
+def parse_tlv(data: bytes, start: int, end: int, path: str = "") -> IccData:
+    """Parse ``data[start:end]`` as TLV objects; offsets in errors are into ``data``."""
+    items: list[Tlv] = []
+    pos = start
+    while pos < end:
+        tag_start = pos
+        first = data[pos]
+        pos += 1
+        if first & 0x1F == 0x1F:
+            while True:
+                if pos >= end:
+                    raise TlvProblem("tag runs past the end of the data", tag_start, path)
+                byte = data[pos]
+                pos += 1
+                if not byte & 0x80:
+                    break
+        tag = data[tag_start:pos].hex().upper()
+        here = f"{path}.{tag}" if path else tag
+        if pos >= end:
+            raise TlvProblem("length missing after the tag", pos, here)
+        length_start = pos
+        first_length = data[pos]
+        pos += 1
+        if first_length & 0x80:
+            width = first_length & 0x7F
+            if width == 0 or width > 4:
+                raise TlvProblem(f"unsupported length form {first_length:02X}", length_start, here)
+            if pos + width > end:
+                raise TlvProblem("length runs past the end of the data", length_start, here)
+            length = int.from_bytes(data[pos : pos + width], "big")
+            pos += width
+        else:
+            length = first_length
+        if pos + length > end:
+            raise TlvProblem(
+                f"value of {length} bytes runs past the end ({end - pos} left)", length_start, here
+            )
+        length_encoding = data[length_start:pos]
+        value: TlvValue = (
+            parse_tlv(data, pos, pos + length, here) if first & 0x20 else data[pos : pos + length]
+        )
+        items.append(Tlv(tag, value, length_encoding))
+        pos += length
+    return IccData(tuple(items))
+
+
+def _tag_problem(tag: object) -> str:
+    if not isinstance(tag, str) or not tag or len(tag) % 2:
+        return "must be a non-empty, even-length hex string"
+    if tag != tag.upper():
+        return "must be uppercase hex"
+    try:
+        raw = bytes.fromhex(tag)
+    except ValueError:
+        return "not hex"
+    if raw[0] & 0x1F != 0x1F:
+        return "" if len(raw) == 1 else "a one-byte tag (low bits not 1F) cannot continue"
+    if len(raw) == 1:
+        return "tag continues (low bits 1F) but has no second byte"
+    if any(not byte & 0x80 for byte in raw[1:-1]) or raw[-1] & 0x80:
+        return "subsequent tag bytes must have bit 8 set except the last"
+    return ""
+
+
+def _encode_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes((length,))
+    body = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(body),)) + body
+
+
+def _read_length_bytes(encoding: bytes) -> int:
+    if not encoding:
+        return -1
+    if encoding[0] & 0x80:
+        body = encoding[1:]
+        return int.from_bytes(body, "big") if len(body) == encoding[0] & 0x7F else -1
+    return encoding[0] if len(encoding) == 1 else -1
