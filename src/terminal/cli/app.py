@@ -6,6 +6,9 @@ Exit codes are part of the interface (POS scripts test them): 0 approved or done
 
 from __future__ import annotations
 
+import logging
+from typing import Annotated
+
 import typer
 
 from terminal.cli import codec as codec_commands
@@ -26,6 +29,24 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+
+@app.callback()
+def _configure(
+    verbose: Annotated[
+        int,
+        typer.Option("--verbose", "-v", count=True,
+                     help="Log to stderr: -v the transactions, -vv the link too."),
+    ] = 0,
+) -> None:
+    """Drive a bank-card payment terminal (or its simulator) from the POS host PC."""
+    if verbose:
+        logging.basicConfig(
+            level=logging.DEBUG if verbose > 1 else logging.INFO,
+            format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        )
+
 
 codec_commands.register(app)
 simulate_commands.register(app)
