@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from terminal.config import TerminalSettings
-from terminal.errors import LinkError
-from terminal.protocol import decode, encode
+from terminal.errors import LinkError, LinkTimeout, ProtocolError
+from terminal.protocol import Message, Tpdu, decode, encode
 from terminal.transactions.client import TerminalClient
-from terminal.transactions.errors import ResponseMismatch, TransactionInDoubt
+from terminal.transactions.errors import TransactionInDoubt
 from terminal.transactions.state import HostState
 
 SETTINGS = TerminalSettings()
@@ -24,9 +24,17 @@ class Responder:
         self.fail = fail
         self.requests = []
 
-    def exchange(self, request: bytes, timeout: float | None = None) -> bytes:
+    def send(self, request: bytes) -> None:
         if self.fail:
             raise self.fail
+        self.pending = [*getattr(self, "stale", []), self._answer(request)]
+
+    def receive(self, timeout: float | None = None) -> bytes:
+        if not self.pending:
+            raise LinkTimeout("nothing more")
+        return self.pending.pop(0)
+
+    def _answer(self, request: bytes) -> bytes:
         message = decode(request)
         self.requests.append(message)
         fields = dict(message.fields)
@@ -34,7 +42,7 @@ class Responder:
                        12: "101010", 13: "1123"})
         mti = f"{int(message.mti) + 10:04d}"
         mti = self.tamper(message, fields) or mti
-        return encode(message.with_fields(fields, mti=mti, tpdu=message.tpdu.reply()))
+        return encode(Message(mti, fields, tpdu=message.tpdu.reply(), header=message.header))
 
 
 def client(link) -> TerminalClient:
@@ -56,18 +64,21 @@ def test_sale_request_carries_the_cup_sale_codes_and_amount_in_fen():
 @pytest.mark.parametrize(
     ("tamper", "field"),
     [
-        (lambda rq, f: f.__setitem__(11, "999999"), "11"),
+        # an answer for another trace is passed over; ours never comes
+        (lambda rq, f: f.__setitem__(11, "999999"), None),
         (lambda rq, f: f.__setitem__(4, "000000009999"), "4"),
         (lambda rq, f: f.__setitem__(41, "99999999"), "41"),
         (lambda rq, f: "0410", "mti"),
         (lambda rq, f: (f.pop(39), None)[1], "39"),
+        (lambda rq, f: (f.pop(41), None)[1], "41"),
+        (lambda rq, f: (f.pop(4), None)[1], "4"),
+        (lambda rq, f: f.__setitem__(54, "1002156X0000000000ZZ"), "54"),
     ],
 )
 def test_sale_response_that_does_not_answer_the_request_leaves_it_in_doubt(tamper, field):
     with pytest.raises(TransactionInDoubt) as caught:
         client(Responder(tamper)).sale(1234)
-    assert isinstance(caught.value.__cause__, ResponseMismatch)
-    assert caught.value.__cause__.field == field
+    assert caught.value.field == field
     assert caught.value.amount_fen == 1234 and len(caught.value.trace) == 6
 
 
@@ -96,3 +107,54 @@ def test_sign_on_takes_the_terminals_batch():
 def test_sale_amount_must_be_positive_integer_fen(amount):
     with pytest.raises((ValueError, TypeError)):
         client(Responder()).sale(amount)
+
+
+def test_late_answer_to_an_earlier_trace_is_passed_over_for_ours(caplog):
+    link = Responder()
+    earlier = Message("0210", {11: "000099", 39: "00", 41: SETTINGS.terminal_id},
+                      tpdu=Tpdu(), header=SETTINGS.header)
+    link.stale = [encode(earlier)]
+    result = client(link).sale(1234)
+    assert result.approved and result.trace == "000001"
+    assert "000099" in caplog.text
+
+
+def test_declined_sale_need_not_echo_the_amount():
+    def decline(request, fields):
+        fields[39] = "51"
+        fields.pop(4)
+
+    result = client(Responder(decline)).sale(1234)
+    assert result.response.code == "51" and not result.approved
+
+
+def test_operator_interrupt_after_sending_a_sale_leaves_it_in_doubt():
+    with pytest.raises(TransactionInDoubt) as caught:
+        client(Responder(fail=KeyboardInterrupt())).sale(100)
+    assert "interrupted" in str(caught.value)
+
+
+def test_undecodable_response_never_shows_the_card_number_in_the_error():
+    link = Responder()
+    good = link._answer
+
+    def bad_answer(request):
+        wire = bytearray(good(request))
+        at = wire.find(bytes.fromhex(PAN)) + len(PAN) // 2
+        wire[at] = 0xAA  # field 3's first byte, right behind the PAN
+        return bytes(wire)
+    link._answer = bad_answer
+    with pytest.raises(TransactionInDoubt) as caught:
+        client(link).sale(1234)
+    text = str(caught.value)
+    assert caught.value.field == "3"
+    assert PAN not in text.replace(" ", "") and "62 26 09" not in text
+
+
+def test_undecodable_echo_response_is_a_protocol_error_without_the_raw_bytes():
+    link = Responder()
+    good = link._answer
+    link._answer = lambda request: good(request)[:-3]
+    with pytest.raises(ProtocolError) as caught:
+        client(link).echo()
+    assert caught.value.window == "" and caught.value.decoded == {}

@@ -83,11 +83,11 @@ def test_refused_tcp_port_is_reported_with_the_reason():
     assert caught.value.url == url
 
 
-def test_unknown_url_scheme_is_reported_not_crashed():
-    with pytest.raises(PortUnavailable, match="protocol 'nosuch' not known"):
+def test_unknown_url_scheme_is_a_configuration_mistake_not_a_link_failure():
+    with pytest.raises(ConfigError, match="protocol 'nosuch' not known"):
         open_port("nosuch://x")
 
 
-def test_bad_sim_option_is_reported_as_port_unavailable():
-    with pytest.raises(PortUnavailable, match="unknown sim:// option colour"):
+def test_bad_sim_option_is_a_configuration_mistake_not_a_link_failure():
+    with pytest.raises(ConfigError, match="unknown sim:// option colour"):
         open_port("sim://?colour=red")

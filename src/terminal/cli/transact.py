@@ -137,7 +137,8 @@ def _client(url: str, settings: TerminalSettings, timers: LinkTimers):
     try:
         link = SerialLink(port, timers)
         yield TerminalClient(
-            link, settings, state=HostState.default(), token_key=load_token_key()
+            link, settings, state=HostState.default(), token_key=load_token_key(),
+            response_timeout=timers.response_timeout,
         )
     finally:
         port.close()

@@ -12,12 +12,13 @@ import logging
 from typing import Any, Protocol
 
 from terminal.card_data import protect_pan
+from terminal.clock import Clock, MonotonicClock
 from terminal.config import TerminalSettings
-from terminal.errors import LinkError, ProtocolError
+from terminal.errors import LinkError, LinkTimeout, ProtocolError
 from terminal.protocol import Message, Tpdu, decode, encode
 from terminal.transactions.amount import MAX_AMOUNT_FEN
 from terminal.transactions.errors import ResponseMismatch, TransactionInDoubt
-from terminal.transactions.response_codes import describe
+from terminal.transactions.response_codes import APPROVED, describe
 from terminal.transactions.result import TransactionKind, TransactionResult
 from terminal.transactions.state import HostState
 
@@ -37,12 +38,17 @@ _SPEC: dict[TransactionKind, dict[str, str]] = {
     },
 }
 CNY = "156"
+# Fields a response must echo unchanged when the request had them.
+_ECHOED = (11, 41, 42, 3, 4)
+_MOVES_MONEY = frozenset({TransactionKind.SALE})
 
 
-class Exchange(Protocol):
-    """What the client needs of the link: one request out, its response back."""
+class Link(Protocol):
+    """What the client needs of the link (:class:`terminal.link.SerialLink` has it)."""
 
-    def exchange(self, request: bytes, timeout: float | None = None) -> bytes: ...
+    def send(self, data: bytes) -> None: ...
+
+    def receive(self, timeout: float | None = None) -> bytes: ...
 
 
 class TerminalClient:
@@ -50,18 +56,20 @@ class TerminalClient:
 
     def __init__(
         self,
-        link: Exchange,
+        link: Link,
         settings: TerminalSettings,
         *,
         state: HostState,
         token_key: bytes,
-        response_timeout: float | None = None,
+        response_timeout: float = 60.0,
+        clock: Clock | None = None,
     ) -> None:
         self.link = link
         self.settings = settings
         self.state = state
         self._token_key = token_key
         self._response_timeout = response_timeout
+        self._clock = clock or MonotonicClock()
         self._tpdu = Tpdu.fromhex(settings.tpdu)
 
     def sign_on(self) -> TransactionResult:
@@ -93,25 +101,47 @@ class TerminalClient:
         raw = encode(request, self.settings.dialect)
         log.info("request %s trace=%s amount_fen=%s", kind.value, trace, amount_fen)
         try:
-            answer = self.link.exchange(raw, self._response_timeout)
-        except LinkError as exc:
-            if kind in (TransactionKind.SALE,):
-                raise TransactionInDoubt(str(exc), kind=kind.value, trace=trace,
-                                         amount_fen=amount_fen) from exc
+            self.link.send(raw)
+            response = self._await_response(request)
+            result = self._result(kind, request, response)
+        except (LinkError, ProtocolError, KeyboardInterrupt) as exc:
+            reason = _safe_reason(exc)
+            if kind in _MOVES_MONEY:
+                log.warning("%s trace=%s in doubt: %s", kind.value, trace, reason)
+                raise TransactionInDoubt(
+                    reason, kind=kind.value, trace=trace, amount_fen=amount_fen,
+                    field=getattr(exc, "field", None),
+                ) from None
+            if isinstance(exc, ProtocolError):
+                raise ProtocolError(reason, field=exc.field, offset=exc.offset) from None
             raise
-        try:
-            response = decode(answer, self.settings.dialect)
-            self._check(request, response)
-        except ProtocolError as exc:
-            if kind is TransactionKind.SALE:
-                raise TransactionInDoubt(str(exc), kind=kind.value, trace=trace,
-                                         amount_fen=amount_fen) from exc
-            raise
-        result = self._result(kind, request, response)
         if result.approved and kind is TransactionKind.SIGN_ON:
             self.state.set_batch(result.batch)
         log.info("response %s trace=%s code=%s", kind.value, trace, result.response.code)
         return result
+
+    def _await_response(self, request: Message) -> Message:
+        """The response to ``request``, skipping well-formed answers to other traces.
+
+        A terminal that answers late sends the response to an earlier (in-doubt)
+        request while we wait for this one: it is logged and passed over, never
+        taken for ours, and the wait goes on until this request's deadline.
+        """
+        deadline = self._clock.now() + self._response_timeout
+        while True:
+            remaining = deadline - self._clock.now()
+            if remaining <= 0:
+                raise LinkTimeout(f"no response within {self._response_timeout:g} s")
+            response = decode(self.link.receive(remaining), self.settings.dialect)
+            their_trace = response.get(11)
+            if their_trace is not None and their_trace != request[11]:
+                log.warning(
+                    "late response for trace %s (code %s) passed over while waiting for %s",
+                    their_trace, response.get(39), request[11],
+                )
+                continue
+            self._check(request, response)
+            return response
 
     def _request(self, kind: TransactionKind, extra: dict[int, Any]) -> Message:
         spec = _SPEC[kind]
@@ -132,13 +162,20 @@ class TerminalClient:
 
     @staticmethod
     def _check(request: Message, response: Message) -> None:
+        """Believe nothing that does not answer this very request."""
         expected_mti = f"{int(request.mti) + 10:04d}"
         if response.mti != expected_mti:
             raise ResponseMismatch(
                 f"response MTI {response.mti} does not answer {request.mti}", field="mti"
             )
-        for number in (11, 41, 42, 3, 4):
-            if number in request and number in response and response[number] != request[number]:
+        for number in _ECHOED:
+            if number not in request:
+                continue
+            if number not in response:
+                if number == 4 and response.get(39) != APPROVED:
+                    continue  # a decline need not echo the amount
+                raise ResponseMismatch("response does not echo this field", field=str(number))
+            if response[number] != request[number]:
                 raise ResponseMismatch(
                     f"response carries {response[number]!r}, request had {request[number]!r}",
                     field=str(number),
@@ -168,6 +205,18 @@ class TerminalClient:
             balance_fen=_balance(response.get(54)),
             card_organisation=_text(response.get(63)),
         )
+
+
+def _safe_reason(exc: BaseException) -> str:
+    """What went wrong, without the hex window or decoded fields a ProtocolError
+    carries: around field 2 or 35 those bytes spell the card number."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted after the request was sent"
+    if isinstance(exc, ProtocolError):
+        where = f"field {exc.field}" if exc.field else "response"
+        at = f", byte offset {exc.offset}" if exc.offset is not None else ""
+        return f"{where}{at}: {exc.reason}"
+    return str(exc)
 
 
 def _text(value: Any) -> str | None:

@@ -14,8 +14,17 @@ class TransactionInDoubt(LinkError):
     the same ``trace``), never simply retry the sale.
     """
 
-    def __init__(self, reason: str, *, kind: str, trace: str, amount_fen: int | None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        kind: str,
+        trace: str,
+        amount_fen: int | None,
+        field: str | None = None,
+    ) -> None:
         self.kind = kind
+        self.field = field
         self.trace = trace
         self.amount_fen = amount_fen
         super().__init__(f"{kind} trace {trace} is in doubt: {reason}")

@@ -19,7 +19,7 @@ from typing import Any
 import serial
 
 from terminal.config import load_config, resolve_port
-from terminal.errors import LinkError
+from terminal.errors import ConfigError, LinkError
 
 __all__ = [
     "DEFAULT_BAUDRATE",
@@ -87,9 +87,17 @@ def open_port(
             timeout=timeout,
             **options,
         )
+    except ValueError as exc:
+        # pyserial's "protocol 'x' not known", a bad baud rate: a mistake in the
+        # settings, not a device that failed to answer.
+        raise ConfigError(f"cannot open {resolved!r}: {exc}") from exc
     except serial.SerialException as exc:
+        if resolved.startswith("sim://"):
+            # The in-process simulator has no wire to fail: a refusal is a bad option,
+            # card name or config file.
+            raise ConfigError(f"cannot open {resolved!r}: {exc}") from exc
         raise PortUnavailable(resolved, _reason(exc)) from exc
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise PortUnavailable(resolved, _reason(exc)) from exc
 
 
