@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/terminal sale 12.34 --receipt
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src simulator tests benchmarks

@@ -22,22 +22,24 @@ def _full_pans() -> list[str]:
     return [card.pan for card in load_cards()]
 
 
-def test_sale_through_the_embedded_simulator_is_approved_with_its_references():
-    outcome = runner.invoke(app, ["sale", "12.34", "--json"])
+@pytest.mark.hardware
+def test_sale_is_approved_with_its_references(device_port):
+    outcome = runner.invoke(app, ["sale", "0.01", *device_port, "--json"])
     assert outcome.exit_code == 0, outcome.output
     result = json.loads(outcome.stdout)
     assert result["approved"] is True
     assert result["response_code"] == "00"
     assert result["message"] == "交易成功"
-    assert result["amount_fen"] == 1234
+    assert result["amount_fen"] == 1
     assert MASKED.match(result["card"])
     assert len(result["rrn"]) == 12 and len(result["auth_code"]) == 6
     assert re.fullmatch(r"\d{6}", result["trace"]) and re.fullmatch(r"\d{6}", result["batch"])
 
 
-def test_successive_sales_use_new_trace_numbers():
-    first = json.loads(runner.invoke(app, ["sale", "1.00", "--json"]).stdout)
-    second = json.loads(runner.invoke(app, ["sale", "1.00", "--json"]).stdout)
+@pytest.mark.hardware
+def test_successive_sales_use_new_trace_numbers(device_port):
+    first = json.loads(runner.invoke(app, ["sale", "0.01", *device_port, "--json"]).stdout)
+    second = json.loads(runner.invoke(app, ["sale", "0.01", *device_port, "--json"]).stdout)
     assert int(second["trace"]) == int(first["trace"]) + 1
 
 
@@ -89,11 +91,12 @@ def test_terminal_that_does_not_answer_in_time_leaves_the_sale_in_doubt(tmp_path
     assert "in doubt" in outcome.stderr and "trace" in outcome.stderr
 
 
-def test_balance_sign_on_and_echo_answer():
-    for command in (["balance"], ["sign-on"], ["echo"]):
-        outcome = runner.invoke(app, [*command, "--json"])
+@pytest.mark.hardware
+def test_balance_sign_on_and_echo_answer(device_port):
+    for command in (["sign-on"], ["echo"], ["balance"]):
+        outcome = runner.invoke(app, [*command, *device_port, "--json"])
         assert outcome.exit_code == 0, outcome.output
-    balance = json.loads(runner.invoke(app, ["balance", "--json"]).stdout)
+    balance = json.loads(runner.invoke(app, ["balance", *device_port, "--json"]).stdout)
     assert isinstance(balance["balance_fen"], int) and balance["balance_fen"] > 0
 
 
