@@ -88,6 +88,25 @@ class SimulatedTerminal:
         present = [d for d in deadlines if d is not None]
         return min(present) if present else None
 
+    def disconnected(self) -> None:
+        """The POS went away (a TCP client closed or was replaced): forget its exchange.
+
+        Like a terminal whose cable is unplugged mid-exchange: the response being
+        sent or resent, responses still waiting for ``response_delay`` and a
+        half-received frame are dropped, so none of them reach the next POS.
+        What was booked stays booked (that POS holds the exchange in doubt).
+        """
+        if self._in_flight or self._due:
+            log.info(
+                "POS disconnected: %d undelivered response(s) dropped",
+                len(self._due) + self._in_flight,
+            )
+        stats = self.link.stats
+        self.link = LinkEndpoint(self.settings.link, self.clock)
+        self.link.stats = stats
+        self._due.clear()
+        self._in_flight = False
+
     def present_card(self, name: str) -> None:
         """The card the next financial exchange reads (see :meth:`VirtualTerminal.present_card`)."""
         self.terminal.present_card(name)
@@ -108,16 +127,22 @@ class SimulatedTerminal:
         except ProtocolError as exc:
             request = _envelope_of(data, exc)
             if request is None:
-                log.warning("request dropped, not even its MTI could be read: %s", exc)
+                log.warning("request dropped, not even its MTI could be read: %s", _where(exc))
                 return None
-            log.warning("request %s does not decode (%s): answering 30", request.mti, exc)
+            log.warning("request %s does not decode (%s): answering 30", request.mti, _where(exc))
             response = self.terminal.reject(request, self._wall_time(), RC_FORMAT_ERROR)
         else:
             response = self.terminal.handle(request, self._wall_time())
         try:
             return encode(response, dialect=DIALECT)
         except ProtocolError as exc:
-            log.error("response %s cannot be encoded, nothing sent: %s", response.mti, exc)
+            # An encoding reason may quote the value (field 2 is the card number): not logged.
+            log.error(
+                "response %s cannot be encoded, nothing sent: field %s, %s",
+                response.mti,
+                exc.field,
+                type(exc).__name__,
+            )
             return None
 
     def _send_due(self) -> None:
@@ -136,6 +161,18 @@ class SimulatedTerminal:
         self._in_flight = False
         if self.link.send_state is SendState.FAILED:
             log.warning("response not delivered: %s", self.link.failure())
+
+
+def _where(error: ProtocolError) -> str:
+    """Where and why a request failed to decode, safe to log.
+
+    Only ``field``, ``offset`` and ``reason``: ``str(error)`` carries a hex
+    window of the input, and ``window`` / ``decoded`` the bytes and values
+    themselves, which around field 2 or 35 (plain BCD) spell the card number.
+    """
+    where = f"field {error.field}" if error.field is not None else "message"
+    at = f", byte offset {error.offset}" if error.offset is not None else ""
+    return f"{where}{at}: {error.reason}"
 
 
 def _envelope_of(data: bytes, error: ProtocolError) -> Message | None:

@@ -223,33 +223,41 @@ class VirtualTerminal:
             trace = self.next_trace()
         else:
             self._last_trace = int(trace)
-        booked = self.ledger.find(self.batch, trace)
-        if booked is not None:
-            return self._repeat(request, now, booked, kind, amount)
+        # One hold of the ledger's lock from the repeat check to the booking: another
+        # simulator process sharing the ledger file cannot book in between.
+        with self.ledger.locked():
+            booked = self.ledger.find(self.batch, trace)
+            if booked is not None:
+                return self._repeat(request, now, booked, kind, amount)
 
-        card_name = self._presented or self._default_card
-        self._presented = None
-        card = self.cards[card_name]
-        balance = self.ledger.balance(card)
-        code = decide(Authorisation(card, amount if kind == SALE else None, balance, now.date()))
-        debit = amount if kind == SALE and code == APPROVED else 0
-        sequence = len(self.ledger) % 1_000_000 + 1
-        entry = LedgerEntry(
-            time=now,
-            batch=self.batch,
-            trace=trace,
-            rrn=f"{now:%H%M%S}{sequence:06d}",
-            # A bijection of the sequence: unique per exchange yet not the RRN's digits.
-            auth_code=f"{(sequence * 7919 + 104729) % 1_000_000:06d}" if code == APPROVED else "",
-            mti=request.mti,
-            processing_code=key[0],
-            amount=amount,
-            response_code=code,
-            card=card.name,
-            masked_pan=card.masked_pan,
-            balance_after=balance - debit,
-        )
-        self.ledger.record(entry)
+            card_name = self._presented or self._default_card
+            self._presented = None
+            card = self.cards[card_name]
+            balance = self.ledger.balance(card)
+            code = decide(
+                Authorisation(card, amount if kind == SALE else None, balance, now.date())
+            )
+            debit = amount if kind == SALE and code == APPROVED else 0
+
+            booked_trace: str = trace
+
+            def build(sequence: int) -> LedgerEntry:
+                return LedgerEntry(
+                    time=now,
+                    batch=self.batch,
+                    trace=booked_trace,
+                    rrn=f"{now:%H%M%S}{sequence:06d}",
+                    auth_code=_auth_code(sequence) if code == APPROVED else "",
+                    mti=request.mti,
+                    processing_code=key[0],
+                    amount=amount,
+                    response_code=code,
+                    card=card.name,
+                    masked_pan=card.masked_pan,
+                    balance_after=balance - debit,
+                )
+
+            entry = self.ledger.book(build)
         log.info(
             "%s %s: card %s %s, amount %d fen, batch %s trace %s rrn %s",
             kind,
@@ -348,6 +356,14 @@ def format_balance(fen: int, account_type: str = "10", amount_type: str = "02") 
     """
     sign = "C" if fen >= 0 else "D"
     return f"{account_type}{amount_type}{CURRENCY_CNY}{sign}{abs(fen):012d}"
+
+
+def _auth_code(sequence: int) -> str:
+    """Six digits from the ledger's sequence: a bijection mod 10**6 (7919 is prime to it).
+
+    Unique per exchange as the sequence is, yet not the RRN's digits.
+    """
+    return f"{(sequence * 7919 + 104729) % 1_000_000:06d}"
 
 
 def _response_mti(mti: str) -> str:

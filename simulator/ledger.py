@@ -8,16 +8,31 @@ for it exists, then the ``balance_after`` of its latest entry, so balances are
 derived from the entries and never disagree with them.
 
 A card number is stored only masked (first 6, last 4). With a path the ledger is
-a JSON file, rewritten atomically (temp file + ``os.replace``) after every entry
-and read back on start, so a simulator restarted mid-test keeps its books.
+a JSON file, rewritten atomically (temp file + fsync + ``os.replace``) after
+every entry and read back on start, so a simulator restarted mid-test keeps its
+books. Several simulator processes may share one file (six ``terminal sale``
+runs at once on ``sim://?ledger=...``): every change is made holding an
+exclusive ``flock`` on ``<ledger>.lock`` beside it, on the books re-read under
+that lock, so no process writes back a stale copy over another's entries.
+
+The file also keeps the exchange sequence (``"sequence"``), from which the
+host builds RRNs and authorisation codes; it is drawn under the same lock, so it
+never repeats across processes or restarts. An in-memory ledger starts its
+sequence at a random point, so two simulator processes started in the same
+second are unlikely to hand out the same RRN.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+import secrets
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +45,8 @@ from terminal.errors import ConfigError
 __all__ = ["LEDGER_FILE_VERSION", "BatchTotals", "Ledger", "LedgerEntry"]
 
 LEDGER_FILE_VERSION = 1
+# The exchange sequence runs 1..999999 and wraps: six digits of an RRN.
+SEQUENCE_MODULUS = 1_000_000
 
 log = logging.getLogger("simulator")
 
@@ -96,49 +113,126 @@ class BatchTotals:
 
 
 class Ledger:
-    """The acquirer's entries and card balances, in memory or in a JSON file."""
+    """The acquirer's entries and card balances, in memory or in a JSON file.
+
+    With a file, every read sees the books as they are on disk (another
+    process may have booked since), and every change happens under an
+    exclusive lock on ``<path>.lock``: see :meth:`locked`.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self._entries: list[LedgerEntry] = []
         self._balances: dict[str, int] = {}
         self._by_trace: dict[tuple[str, str], LedgerEntry] = {}
+        # In memory nothing persists the sequence: start it somewhere random so
+        # that simulator processes started in the same second differ in their RRNs.
+        self._sequence = secrets.randbelow(SEQUENCE_MODULUS - 1) if path is None else 0
+        self._signature: tuple[int, int, int] | None = None
+        self._thread_lock = threading.RLock()
+        self._lock_depth = 0
         if self.path is not None and self.path.exists():
-            for entry in self._read(self.path):
-                self._index(entry)
+            self._reload(force=True)
             log.info("ledger loaded", extra={"path": str(self.path), "entries": len(self)})
 
+    @property
+    def lock_path(self) -> Path | None:
+        """The lock file beside the ledger file (``None`` in memory)."""
+        return self.path.with_name(self.path.name + ".lock") if self.path is not None else None
+
     def __len__(self) -> int:
+        self._reload()
         return len(self._entries)
 
     def entries(self) -> list[LedgerEntry]:
         """All entries, oldest first (a copy: the books are changed only by :meth:`record`)."""
+        self._reload()
         return list(self._entries)
 
     def balance(self, card: CardProfile) -> int:
         """The card's balance in fen now."""
+        self._reload()
         return self._balances.get(card.name, card.balance)
 
     def find(self, batch: str, trace: str) -> LedgerEntry | None:
         """The entry for this batch and trace, if any: how repeats are recognised."""
+        self._reload()
         return self._by_trace.get((batch, trace))
 
     def last_batch(self) -> str | None:
         """The batch of the newest entry, so a restarted terminal does not reuse old batches."""
+        self._reload()
         return self._entries[-1].batch if self._entries else None
 
+    @contextmanager
+    def locked(self) -> Iterator[Ledger]:
+        """Hold the books exclusively: fresh from the file, no other process changing them.
+
+        Everything a booking decides on (is this a repeat? the card's balance,
+        the next sequence) must be read inside one ``with ledger.locked():``
+        together with the :meth:`record` it leads to. Re-entrant; a no-op file
+        lock for an in-memory ledger (threads are still serialised).
+        """
+        with self._thread_lock:
+            if self._lock_depth or self.lock_path is None:
+                self._lock_depth += 1
+                try:
+                    yield self
+                finally:
+                    self._lock_depth -= 1
+                return
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._lock_depth = 1
+                try:
+                    self._reload(force=True)
+                    yield self
+                finally:
+                    self._lock_depth = 0
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+    def next_sequence(self) -> int:
+        """Draw the next exchange sequence (1..999999), persisted with the file's books.
+
+        Call it holding :meth:`locked` and record the entry built from it in the
+        same hold: the draw is saved with that entry, so it is unique across
+        processes and restarts (until it wraps after 999999 exchanges).
+        """
+        with self.locked():
+            self._sequence = self._sequence % (SEQUENCE_MODULUS - 1) + 1
+            return self._sequence
+
+    def book(self, build: Callable[[int], LedgerEntry]) -> LedgerEntry:
+        """Record the entry ``build(sequence)`` makes from a freshly drawn sequence; return it.
+
+        The draw, the build and the write happen under one hold of the lock.
+        """
+        with self.locked():
+            entry = build(self.next_sequence())
+            self.record(entry)
+            return entry
+
     def record(self, entry: LedgerEntry) -> None:
-        """Book ``entry`` (the card's balance becomes its ``balance_after``) and save."""
-        if (entry.batch, entry.trace) in self._by_trace:
-            raise ValueError(f"batch {entry.batch} trace {entry.trace} is already booked")
-        self._index(entry)
-        if self.path is not None:
-            self._write(self.path)
+        """Book ``entry`` (the card's balance becomes its ``balance_after``) and save.
+
+        With a file: under the lock, on the books as they are on disk now, so
+        entries other processes booked meanwhile are kept.
+        """
+        with self.locked():
+            if (entry.batch, entry.trace) in self._by_trace:
+                raise ValueError(f"batch {entry.batch} trace {entry.trace} is already booked")
+            self._index(entry)
+            if self.path is not None:
+                self._write(self.path)
 
     def totals(self, batch: str) -> BatchTotals:
         """Counts and amounts (fen) of the approved debits and credits in ``batch``."""
         debit_count = debit_amount = credit_count = credit_amount = 0
-        for entry in self._entries:
+        for entry in self.entries():
             if entry.batch != batch or not entry.approved:
                 continue
             if entry.processing_code.startswith("00"):
@@ -154,8 +248,31 @@ class Ledger:
         self._balances[entry.card] = entry.balance_after
         self._by_trace[(entry.batch, entry.trace)] = entry
 
+    def _reload(self, *, force: bool = False) -> None:
+        """Take the books from the file if it changed since last read (always if ``force``).
+
+        The file is only ever replaced whole (``os.replace``), so a read without
+        the lock still sees one complete version.
+        """
+        if self.path is None or (self._lock_depth and not force):
+            return
+        with self._thread_lock:
+            try:
+                stat = self.path.stat()
+            except FileNotFoundError:
+                return
+            signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            if not force and signature == self._signature:
+                return
+            entries, sequence = self._read(self.path)
+            self._entries, self._balances, self._by_trace = [], {}, {}
+            for entry in entries:
+                self._index(entry)
+            self._sequence = sequence
+            self._signature = signature
+
     @staticmethod
-    def _read(path: Path) -> list[LedgerEntry]:
+    def _read(path: Path) -> tuple[list[LedgerEntry], int]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -166,13 +283,19 @@ class Ledger:
                 f"got {data.get('version') if isinstance(data, dict) else data!r}"
             )
         try:
-            return [LedgerEntry.from_json(item) for item in data.get("entries", [])]
+            entries = [LedgerEntry.from_json(item) for item in data.get("entries", [])]
         except (TypeError, ValueError, KeyError) as exc:
             raise ConfigError(f"ledger file {path}: bad entry: {exc}") from exc
+        # A file written before the sequence was kept: one draw per entry so far.
+        sequence = data.get("sequence", len(entries) % SEQUENCE_MODULUS)
+        if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
+            raise ConfigError(f"ledger file {path}: bad sequence {sequence!r}")
+        return entries, sequence
 
     def _write(self, path: Path) -> None:
         document = {
             "version": LEDGER_FILE_VERSION,
+            "sequence": self._sequence,
             "entries": [entry.to_json() for entry in self._entries],
         }
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -188,3 +311,20 @@ class Ledger:
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
+        _fsync_directory(path.parent)
+        stat = path.stat()
+        self._signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable; best effort where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

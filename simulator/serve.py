@@ -137,10 +137,15 @@ def serve_tcp(
 ) -> None:
     """Run ``device`` behind a TCP port until ``stop`` is set; ``on_ready("socket://h:p")``.
 
-    One POS connection at a time, as on a serial cable: further clients wait
-    in the listen backlog until the current one disconnects. Port 0 picks a
-    free port; the URL given to ``on_ready`` has the real one. What the device
-    sends while no POS is connected is dropped, as on an unplugged cable.
+    One POS connection at a time, as on a serial cable, and a new connection
+    replaces the current one, like plugging the cable into another POS: the
+    old socket is closed and whatever was still to be sent to it is dropped
+    (a device with a ``disconnected()`` method is told, on every disconnect).
+    So a POS that gave up without closing (or is merely idle) never keeps the
+    next one waiting in the backlog, and no stale request queued behind it is
+    answered later. Only the current client's bytes reach the device. Port 0
+    picks a free port; the URL given to ``on_ready`` has the real one. What the
+    device sends while no POS is connected is dropped, as on an unplugged cable.
     """
     clock = clock or MonotonicClock()
     listener = socket.create_server((host, port), backlog=4)
@@ -155,40 +160,48 @@ def serve_tcp(
         while not stop.is_set():
             device.poll()
             out = device.read_output()
+            readable = [listener]
+            writers: list[socket.socket] = []
             if client is None:
                 if out:
                     log.debug("no POS connected; dropped %d bytes", len(out))
-                readable = [listener]
-                writers: list[socket.socket] = []
             else:
                 pending += out
-                readable = [client]
-                writers = [client] if pending else []
+                readable.append(client)
+                if pending:
+                    writers.append(client)
             ready, writable, _ = select.select(readable, writers, [], _wait(device, clock))
-            if client is None:
-                if ready:
-                    client = _accept(listener)
-                continue
-            if writable and pending:
+            # The current client first: what it sent (an ACK, say) came before the
+            # newcomer was noticed and still belongs to its exchange.
+            if client is not None and client in writable and pending:
                 try:
                     pending = pending[client.send(pending) :]
                 except OSError as exc:
                     log.info("POS connection lost while sending: %s", exc)
-                    client, pending = _drop(client), b""
-                    continue
-            if ready:
+                    client, pending = _drop(client, device), b""
+            if client is not None and client in ready:
+                data: bytes | None
                 try:
                     data = client.recv(_READ_SIZE)
                 except (BlockingIOError, InterruptedError):
-                    continue
+                    data = None
                 except OSError as exc:
                     log.info("POS connection lost: %s", exc)
                     data = b""
                 if data:
                     device.feed(data)
-                else:
+                elif data is not None:
                     log.info("POS disconnected")
-                    client, pending = _drop(client), b""
+                    client, pending = _drop(client, device), b""
+            if listener in ready:
+                newcomer = _accept(listener)
+                if newcomer is not None:
+                    if client is not None:
+                        log.info("new POS connection replaces the current one")
+                        if pending:
+                            log.debug("dropped %d bytes for the replaced POS", len(pending))
+                        _drop(client, device)
+                    client, pending = newcomer, b""
     finally:
         if client is not None:
             client.close()
@@ -358,8 +371,16 @@ def _accept(listener: socket.socket) -> socket.socket | None:
     return client
 
 
-def _drop(client: socket.socket) -> None:
+def _drop(client: socket.socket, device: SimulatedDevice) -> None:
+    """Close ``client`` and tell the device its POS is gone, if it wants to know.
+
+    ``SimulatedTerminal.disconnected`` drops what it was still sending (or
+    resending) to that POS, so none of it reaches the next connection.
+    """
     client.close()
+    disconnected = getattr(device, "disconnected", None)
+    if callable(disconnected):
+        disconnected()
 
 
 def _url_host(host: str) -> str:

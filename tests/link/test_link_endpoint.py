@@ -170,11 +170,13 @@ def test_silence_resends_each_ack_timeout_then_fails(
 def test_nak_after_last_send_fails_at_once(endpoint: LinkEndpoint) -> None:
     endpoint.send(REQUEST)
     for _ in range(2):
+        assert endpoint.data_to_write() == encode_frame(REQUEST)
         endpoint.feed(bytes([NAK]))
     assert endpoint.send_state is SendState.WAITING_ACK
+    assert endpoint.data_to_write() == encode_frame(REQUEST)
     endpoint.feed(bytes([NAK]))
     assert endpoint.send_state is SendState.FAILED
-    assert endpoint.data_to_write() == encode_frame(REQUEST) * 3
+    assert endpoint.data_to_write() == b""
     assert endpoint.stats.frames_sent == 3
     assert endpoint.stats.resends == 2
     assert endpoint.stats.naks_received == 3
@@ -189,8 +191,9 @@ def test_second_send_while_waiting_for_ack_is_refused(endpoint: LinkEndpoint) ->
 def test_new_send_is_allowed_after_failure(endpoint: LinkEndpoint) -> None:
     endpoint.send(REQUEST)
     for _ in range(3):
+        endpoint.data_to_write()
         endpoint.feed(bytes([NAK]))
-    endpoint.data_to_write()
+    assert endpoint.send_state is SendState.FAILED
     endpoint.send(RESPONSE)
     assert endpoint.data_to_write() == encode_frame(RESPONSE)
     assert endpoint.sends == 1
@@ -209,17 +212,117 @@ def test_stray_ack_does_not_change_state(endpoint: LinkEndpoint) -> None:
     assert endpoint.stats.stray_answers == 2
 
 
-def test_frame_arriving_while_waiting_for_ack_is_acked_and_kept(
+def test_frame_arriving_before_the_ack_is_acked_kept_and_counts_as_the_ack(
     endpoint: LinkEndpoint,
 ) -> None:
     endpoint.send(REQUEST)
     endpoint.data_to_write()
     endpoint.feed(encode_frame(RESPONSE))
     assert endpoint.data_to_write() == bytes([ACK])
-    assert endpoint.send_state is SendState.WAITING_ACK
-    endpoint.feed(bytes([ACK]))
     assert endpoint.send_state is SendState.DELIVERED
     assert endpoint.pop_message() == RESPONSE
+    endpoint.feed(bytes([ACK]))  # the peer's ACK, late: nothing awaits it any more
+    assert endpoint.send_state is SendState.DELIVERED
+    assert endpoint.stats.stray_answers == 1
+
+
+def test_response_when_the_ack_was_lost_is_an_implicit_ack_with_no_resend(
+    endpoint: LinkEndpoint, clock: FakeClock
+) -> None:
+    endpoint.send(REQUEST)
+    endpoint.data_to_write()
+    clock.advance(0.3)
+    endpoint.feed(encode_frame(RESPONSE))  # the peer's ACK never arrived
+    assert endpoint.send_state is SendState.DELIVERED
+    assert endpoint.next_deadline() is None
+    assert endpoint.stats.implicit_acks == 1
+    assert endpoint.pop_message() == RESPONSE
+    clock.advance(5.0)
+    endpoint.poll()
+    assert endpoint.data_to_write() == bytes([ACK])  # only our ACK of the response
+    assert endpoint.sends == 1
+    assert endpoint.stats.resends == 0
+
+
+def test_duplicate_frame_while_waiting_for_ack_is_not_an_implicit_ack(
+    endpoint: LinkEndpoint, clock: FakeClock
+) -> None:
+    endpoint.feed(encode_frame(RESPONSE))
+    endpoint.data_to_write()
+    endpoint.send(REQUEST)
+    endpoint.data_to_write()
+    clock.advance(0.5)
+    endpoint.feed(encode_frame(RESPONSE))  # the peer resending its last frame
+    assert endpoint.data_to_write() == bytes([ACK])
+    assert endpoint.send_state is SendState.WAITING_ACK
+    assert endpoint.stats.duplicates_dropped == 1
+
+
+def test_frame_before_our_frame_is_written_is_not_an_implicit_ack(
+    endpoint: LinkEndpoint,
+) -> None:
+    endpoint.send(REQUEST)
+    endpoint.feed(encode_frame(RESPONSE) + bytes([ACK]))  # nothing of ours written yet
+    assert endpoint.send_state is SendState.WAITING_ACK
+    assert endpoint.data_to_write() == bytes([ACK]) + encode_frame(REQUEST)
+    assert endpoint.pop_message() == RESPONSE
+
+
+def test_burst_of_naks_in_one_read_costs_one_resend(
+    endpoint: LinkEndpoint, clock: FakeClock
+) -> None:
+    endpoint.send(REQUEST)
+    endpoint.data_to_write()
+    endpoint.feed(bytes([NAK, NAK, NAK]))
+    assert endpoint.send_state is SendState.WAITING_ACK
+    assert endpoint.seen == ("NAK",)
+    assert endpoint.stats.naks_received == 1
+    assert endpoint.stats.stray_answers == 2
+    clock.advance(0.1)
+    assert endpoint.data_to_write() == encode_frame(REQUEST)  # one resend, not joined
+    assert endpoint.next_deadline() == pytest.approx(1.1)  # its full ack_timeout
+    clock.advance(0.01)
+    endpoint.feed(bytes([ACK]))
+    assert endpoint.send_state is SendState.DELIVERED
+    assert endpoint.sends == 2
+
+
+def test_late_ack_while_a_timed_out_resend_is_queued_delivers_and_drops_it(
+    endpoint: LinkEndpoint, clock: FakeClock
+) -> None:
+    endpoint.send(REQUEST)
+    endpoint.data_to_write()
+    clock.advance(1.0)
+    endpoint.poll()  # no ACK in time: resend queued
+    endpoint.feed(bytes([ACK]))  # the ACK of the first send, just late
+    assert endpoint.send_state is SendState.DELIVERED
+    assert endpoint.data_to_write() == b""
+    assert endpoint.sends == 1
+    assert endpoint.seen == ()
+    assert (endpoint.stats.frames_sent, endpoint.stats.resends) == (1, 0)
+
+
+def test_ack_while_a_naked_send_is_being_resent_is_ignored(endpoint: LinkEndpoint) -> None:
+    endpoint.send(REQUEST)
+    endpoint.data_to_write()
+    endpoint.feed(bytes([NAK, ACK]))  # the peer refused it: the ACK cannot be for it
+    assert endpoint.send_state is SendState.WAITING_ACK
+    assert endpoint.data_to_write() == encode_frame(REQUEST)
+
+
+def test_abort_fails_the_send_and_allows_a_new_one(endpoint: LinkEndpoint) -> None:
+    endpoint.send(REQUEST)
+    endpoint.abort()
+    assert endpoint.send_state is SendState.FAILED
+    assert endpoint.next_deadline() is None
+    assert endpoint.data_to_write() == b""  # the queued frame is dropped
+    endpoint.send(RESPONSE)
+    assert endpoint.data_to_write() == encode_frame(RESPONSE)
+
+
+def test_abort_when_nothing_is_being_sent_changes_nothing(endpoint: LinkEndpoint) -> None:
+    endpoint.abort()
+    assert endpoint.send_state is SendState.IDLE
 
 
 def test_two_endpoints_talk_to_each_other(clock: FakeClock) -> None:

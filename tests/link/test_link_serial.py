@@ -7,7 +7,16 @@ from link_fakes import FakePort, reply_to_frames
 
 from terminal.clock import FakeClock
 from terminal.errors import LinkError, LinkTimeout
-from terminal.link import ACK, NAK, READ_SLICE, LinkTimers, SendFailed, SerialLink, encode_frame
+from terminal.link import (
+    ACK,
+    NAK,
+    READ_SLICE,
+    LinkTimers,
+    SendFailed,
+    SendState,
+    SerialLink,
+    encode_frame,
+)
 
 REQUEST = b"\x60\x00\x03\x00\x00\x02\x00request"
 RESPONSE = b"\x60\x00\x00\x00\x03\x02\x10response"
@@ -176,6 +185,89 @@ def test_port_failure_is_a_link_error(clock: FakeClock) -> None:
     link = SerialLink(BrokenPort(clock), clock=clock)
     with pytest.raises(LinkError, match="device disconnected"):
         link.receive()
+
+
+def test_response_arriving_without_the_ack_completes_the_send(clock: FakeClock) -> None:
+    link, port = make_link(clock, encode_frame(RESPONSE))  # the peer's ACK was lost
+    assert link.exchange(REQUEST) == RESPONSE
+    assert len(port.frame_writes()) == 1
+    assert port.written == encode_frame(REQUEST) + bytes([ACK])
+    assert clock.now() == pytest.approx(100.0)
+
+
+def test_burst_of_naks_gives_one_resend_then_waits_for_its_ack(clock: FakeClock) -> None:
+    link, port = make_link(clock)
+    port.queue(bytes([NAK, NAK, NAK]), at=100.0)  # a NAK and line noise, one read
+    port.queue(bytes([ACK]), at=100.01)
+    link.send(REQUEST)
+    assert [data for _, data in port.writes] == [encode_frame(REQUEST)] * 2
+    assert link.endpoint.sends == 2
+
+
+def test_last_send_after_a_nak_burst_gets_its_full_ack_timeout(clock: FakeClock) -> None:
+    link, port = make_link(clock, bytes([NAK, NAK]), bytes([NAK, NAK]))
+    with pytest.raises(SendFailed) as caught:
+        link.send(REQUEST)
+    times = [t - 100.0 for t, _ in port.frame_writes()]
+    assert times == pytest.approx([0.0, 0.0, 0.0])
+    assert clock.now() - 100.0 == pytest.approx(1.0)
+    assert caught.value.seen == ("NAK", "NAK", "no answer")
+
+
+def test_failed_port_write_leaves_the_link_usable(clock: FakeClock) -> None:
+    class FlakyPort(FakePort):
+        fail = True
+
+        def write(self, data: bytes) -> int:
+            if self.fail:
+                self.fail = False
+                raise OSError(5, "Input/output error")
+            return super().write(data)
+
+    port = FlakyPort(clock, reply_to_frames(bytes([ACK])))
+    link = SerialLink(port, clock=clock)
+    with pytest.raises(LinkError, match="writing the port failed"):
+        link.send(REQUEST)
+    assert link.endpoint.send_state is SendState.FAILED
+    link.send(RESPONSE)
+    assert port.written == encode_frame(RESPONSE)
+
+
+def test_failed_port_read_during_send_leaves_the_link_usable(clock: FakeClock) -> None:
+    class FlakyPort(FakePort):
+        fail = True
+
+        def read(self, size: int = 1) -> bytes:
+            if self.fail:
+                self.fail = False
+                raise ValueError("port closed")
+            return super().read(size)
+
+    port = FlakyPort(clock)
+    link = SerialLink(port, clock=clock)
+    with pytest.raises(LinkError, match="reading the port failed: ValueError"):
+        link.send(REQUEST)
+    port.queue(bytes([ACK]))
+    link.send(REQUEST)
+    assert link.endpoint.send_state is SendState.DELIVERED
+
+
+def test_interrupt_during_send_leaves_the_link_usable(clock: FakeClock) -> None:
+    class InterruptedPort(FakePort):
+        interrupt = True
+
+        def read(self, size: int = 1) -> bytes:
+            if self.interrupt:
+                self.interrupt = False
+                raise KeyboardInterrupt
+            return super().read(size)
+
+    port = InterruptedPort(clock, reply_to_frames(b"", bytes([ACK])))
+    link = SerialLink(port, clock=clock)
+    with pytest.raises(KeyboardInterrupt):
+        link.send(REQUEST)
+    link.send(REQUEST)
+    assert link.endpoint.send_state is SendState.DELIVERED
 
 
 def test_context_manager_closes_the_port(clock: FakeClock) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 from datetime import datetime
 
 import pytest
@@ -41,7 +42,8 @@ def test_ledger_is_persisted_and_reloaded_with_no_full_card_number(tmp_path):
     for card in cards:
         assert card.pan not in text
     assert "622609******0048" in text
-    assert [p.name for p in path.parent.iterdir()] == ["ledger.json"]  # no temp file left
+    # No temp file left; the lock file beside the books is expected.
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ledger.json", "ledger.json.lock"]
 
     reloaded = Ledger(path)
     assert reloaded.entries() == terminal.ledger.entries()
@@ -109,3 +111,83 @@ def test_the_file_is_versioned_json(tmp_path):
     document = json.loads(path.read_text())
     assert document["version"] == 1
     assert document["entries"][0]["amount"] == 1234
+
+
+# -- several processes on one ledger file ---------------------------------------
+
+_PROCESSES, _SALES_EACH = 6, 5
+
+
+def _sell_in_own_process(path, first_trace, start):
+    """One simulator process: its own terminal and ledger on the shared file."""
+    start.wait(10)
+    cards = load_cards()
+    terminal = VirtualTerminal(SimulatorSettings(), cards=cards, ledger=Ledger(path))
+    for offset in range(_SALES_EACH):
+        response = terminal.handle(sale(100, trace=f"{first_trace + offset:06d}"), NOW)
+        if response[39] != "00":
+            raise SystemExit(3)
+
+
+def test_processes_sharing_a_ledger_file_lose_no_entry_and_repeat_no_rrn(tmp_path):
+    path = tmp_path / "ledger.json"
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(_PROCESSES)
+    workers = [
+        context.Process(target=_sell_in_own_process, args=(path, 100 * n + 1, start))
+        for n in range(_PROCESSES)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert [worker.exitcode for worker in workers] == [0] * _PROCESSES
+
+    entries = Ledger(path).entries()
+    count = _PROCESSES * _SALES_EACH
+    assert len(entries) == count
+    # Same wall-clock second everywhere, so only the sequence keeps RRNs apart.
+    assert len({entry.rrn for entry in entries}) == count
+    assert all(len(entry.rrn) == 12 and entry.rrn.isdigit() for entry in entries)
+    assert len({entry.auth_code for entry in entries}) == count
+    assert all(len(entry.auth_code) == 6 for entry in entries)
+    approved = load_cards()["approved"]
+    assert Ledger(path).balance(approved) == approved.balance - 100 * count
+    assert Ledger(path).totals("000001").debit_amount == 100 * count
+
+
+def test_a_ledger_sees_entries_another_process_booked_since_it_loaded(tmp_path):
+    path = tmp_path / "ledger.json"
+    mine, theirs = Ledger(path), Ledger(path)
+    theirs.record(_entry("000001", amount=100, balance=900))
+    mine.record(_entry("000002", amount=200, balance=700))
+    assert [e.trace for e in Ledger(path).entries()] == ["000001", "000002"]
+    assert [e.trace for e in theirs.entries()] == ["000001", "000002"]
+    with pytest.raises(ValueError, match="already booked"):
+        theirs.record(_entry("000002"))
+
+
+def test_the_rrn_sequence_survives_a_restart_on_the_same_file(tmp_path):
+    path = tmp_path / "ledger.json"
+    cards = load_cards()
+    first = VirtualTerminal(SimulatorSettings(), cards=cards, ledger=Ledger(path))
+    first.handle(sale(trace="000001"), NOW)
+    restarted = VirtualTerminal(SimulatorSettings(), cards=cards, ledger=Ledger(path))
+    restarted.handle(sale(trace="000002"), NOW)
+    rrns = [entry.rrn for entry in Ledger(path).entries()]
+    assert len(set(rrns)) == 2
+    assert json.loads(path.read_text())["sequence"] == 2
+
+
+def test_in_memory_ledgers_do_not_all_start_their_rrn_sequence_at_one():
+    assert len({Ledger().next_sequence() for _ in range(5)}) > 1
+    terminal = VirtualTerminal(SimulatorSettings(), cards=load_cards(), ledger=Ledger())
+    rrn = terminal.handle(sale(trace="000001"), NOW)[37]
+    assert len(rrn) == 12 and rrn.isdigit()
+
+
+def test_auth_codes_are_unique_per_approved_exchange_within_a_batch():
+    terminal = VirtualTerminal(SimulatorSettings(), cards=load_cards(), ledger=Ledger())
+    codes = [terminal.handle(sale(100, trace=f"{n:06d}"), NOW)[38] for n in range(1, 201)]
+    assert len(set(codes)) == len(codes)
+    assert all(len(code) == 6 and code.isdigit() for code in codes)

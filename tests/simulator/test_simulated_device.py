@@ -110,15 +110,35 @@ def test_the_response_waits_for_the_response_delay(clock):
     assert decode(decode_frame(device.read_output()), "cup")[39] == "00"
 
 
-def test_a_second_response_waits_for_the_ack_of_the_first(clock):
+def test_a_new_request_while_a_response_awaits_its_ack_counts_as_that_ack(clock):
+    """The POS's ACK of the first response was lost, but its next request shows it
+    had the response: the link takes that as the ACK (no resend) and answers."""
     device = _device(clock)
     device.feed(encode_frame(encode(sale(trace="000001"))))
     first = _response(device.read_output())
     device.feed(encode_frame(encode(sale(trace="000002"))))
-    assert device.read_output() == bytes([ACK])  # first response still awaits its ACK
-    device.feed(bytes([ACK]))
-    second = decode(decode_frame(device.read_output()), "cup")
+    output = device.read_output()
+    assert output[:1] == bytes([ACK])
+    second = decode(decode_frame(output[1:]), "cup")
     assert (first[11], second[11]) == ("000001", "000002")
+    device.feed(bytes([ACK]))
+    clock.advance(60)
+    device.poll()
+    assert device.read_output() == b""  # the first response is never resent
+
+
+def test_a_disconnect_drops_the_unacked_response_and_the_next_pos_is_answered_at_once(clock):
+    device = _device(clock, response_delay=0.0)
+    device.feed(encode_frame(encode(sale(trace="000001"))))
+    assert _response(device.read_output())[11] == "000001"  # never ACKed: the POS went away
+    device.disconnected()
+    device.feed(encode_frame(encode(sale(trace="000002"))))
+    assert _response(device.read_output())[11] == "000002"
+    device.feed(bytes([ACK]))
+    clock.advance(60)
+    device.poll()
+    assert device.read_output() == b""  # no resend of the old response, ever
+    assert [e.trace for e in device.ledger.entries()] == ["000001", "000002"]
 
 
 def test_a_request_whose_fields_do_not_decode_gets_30(clock):
@@ -169,3 +189,23 @@ def test_defaults_build_a_working_device_with_no_arguments():
     device = SimulatedTerminal()
     device.feed(encode_frame(encode(sale())))
     assert _response(device.read_output())[39] == "00"
+
+
+def test_a_request_that_fails_to_decode_is_logged_without_the_card_number(clock, caplog):
+    pan = load_cards()["approved"].pan
+    device = _device(clock)
+    good = encode(sale(trace="000001", f2=pan))
+    # Field 3 (BCD) follows field 2 directly: corrupt it so the error's hex window
+    # and decoded fields sit right on the plain-BCD card number.
+    at = good.index(bytes.fromhex(pan)) + len(pan) // 2
+    bad = good[:at] + b"\xab" + good[at + 1 :]
+    with caplog.at_level(logging.DEBUG):
+        device.feed(encode_frame(bad))
+    assert _response(device.read_output())[39] == "30"
+    assert "field 3" in caplog.text
+    text = caplog.text
+    for start in range(len(pan) - 12):
+        assert pan[start : start + 13] not in text
+    spaced = " ".join(pan[i : i + 2] for i in range(0, len(pan), 2))
+    assert spaced[:8] not in text  # "62 26 09": the hex window form
+    assert pan[:12] not in text.replace(" ", "")

@@ -7,6 +7,8 @@ far end is the real ``SimulatedTerminal``. Only the wire changes between tests.
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +18,7 @@ from cup_requests import echo_request, exchange, sale_request
 from simulator import SimulatedTerminal, SimulatorSettings
 from simulator.serve import PtySimulator, TcpSimulator
 from terminal.clock import FakeClock
-from terminal.link import SerialLink
+from terminal.link import ACK, SerialLink, encode_frame
 from terminal.protocol import decode
 from terminal.transport import open_port
 from terminal.transport.protocol_sim import Serial as SimSerial
@@ -142,6 +144,30 @@ def test_successive_pos_connections_over_tcp_are_each_served():
             with open_port(sim.url, timeout=0.05) as port:
                 response = exchange(port, sale_request(trace))
             assert (response[11], response[39]) == (trace, "00")
+
+
+def test_a_sale_over_tcp_succeeds_while_another_pos_sits_connected_and_idle():
+    device = SimulatedTerminal(SimulatorSettings())
+    with TcpSimulator(device) as sim, open_port(sim.url, timeout=0.05) as idle:
+        assert exchange(idle, echo_request()).mti == "0830"
+        with open_port(sim.url, timeout=0.05) as port:
+            response = exchange(port, sale_request("000007"))
+    assert (response.mti, response[11], response[39]) == ("0210", "000007", "00")
+
+
+def test_a_response_the_replaced_pos_never_acked_does_not_reach_the_next_pos():
+    device = SimulatedTerminal(SimulatorSettings())
+    with TcpSimulator(device) as sim:
+        host, port_number = sim.url.removeprefix("socket://").rsplit(":", 1)
+        with socket.create_connection((host, int(port_number)), timeout=2.0) as gone:
+            gone.sendall(encode_frame(sale_request("000005")))
+            assert gone.recv(1) == bytes([ACK])  # then its response, never ACKed
+            started = time.monotonic()
+            with open_port(sim.url, timeout=0.05) as port:
+                response = exchange(port, sale_request("000006"))
+            # Answered at once, not after the old response's resends ran out.
+            assert time.monotonic() - started < SimulatorSettings().link.ack_timeout
+    assert (response[11], response[39]) == ("000006", "00")
 
 
 def test_unknown_card_in_the_url_is_refused_with_the_known_ones():

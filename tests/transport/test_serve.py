@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -112,25 +113,30 @@ def test_tcp_serves_a_socket_url_on_an_ephemeral_port():
             assert port.read(len(AWKWARD)) == AWKWARD
 
 
-def test_tcp_takes_one_pos_at_a_time_and_the_next_after_it_leaves():
+def test_a_new_tcp_connection_replaces_the_current_one_like_a_replugged_cable():
     device = EchoDevice()
     with TcpSimulator(device) as sim:
         host, port_number = sim.url.removeprefix("socket://").rsplit(":", 1)
         first = socket.create_connection((host, int(port_number)), timeout=2.0)
-        second = socket.create_connection((host, int(port_number)), timeout=2.0)
         try:
             first.sendall(b"one")
             assert first.recv(16) == b"one"
-            second.sendall(b"two")
-            second.settimeout(0.3)
-            with pytest.raises(TimeoutError):
-                second.recv(16)  # waiting in the backlog, not served yet
-            first.close()
-            second.settimeout(2.0)
-            assert second.recv(16) == b"two"
+            second = socket.create_connection((host, int(port_number)), timeout=2.0)
+            try:
+                # Served at once, without the first client closing.
+                second.sendall(b"two")
+                assert second.recv(16) == b"two"
+                # The replaced client was disconnected and its bytes reach nobody.
+                assert first.recv(16) == b""
+                with contextlib.suppress(OSError):
+                    first.sendall(b"stale")
+                second.sendall(b"three")
+                assert second.recv(16) == b"three"
+            finally:
+                second.close()
         finally:
             first.close()
-            second.close()
+    assert b"stale" not in b"".join(device.fed)
 
 
 def test_stopping_the_context_manager_joins_the_thread_and_closes_the_pty():

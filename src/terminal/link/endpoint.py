@@ -8,7 +8,12 @@ simulated terminal drive the same object, so both speak exactly the same link.
 
 Sending: one frame at a time. It is resent on NAK or when no ACK comes within
 ``ack_timeout``, ``max_sends`` sends in all; then the send has FAILED and the
-message is in doubt (the peer may have got it and only the ACK was lost).
+message is in doubt (the peer may have got it and only the ACK was lost). Each
+NAK answers one send that was written: a NAK read while a resend is still queued
+(not yet drained by :meth:`LinkEndpoint.data_to_write`) is ignored, so a burst
+of NAKs costs one resend, and every send written gets its full ``ack_timeout``.
+A good new frame from the peer while we await the ACK (its response, whose ACK
+was lost on the way) proves our frame arrived: it counts as the ACK.
 
 Receiving: a good frame is ACKed and queued for :meth:`LinkEndpoint.pop_message`;
 a bad one (LRC, length, ETX, inter-byte gap) is NAKed. A frame with the same
@@ -78,16 +83,40 @@ class LinkStats:
     acks_sent: int = 0
     naks_sent: int = 0
     duplicates_dropped: int = 0
+    implicit_acks: int = 0  # sends taken as ACKed because the peer's next frame came
     bad_frames: int = 0
     noise_bytes: int = 0  # stray bytes outside a frame
     discarded_bytes: int = 0  # rest of frames whose length was broken
-    stray_answers: int = 0  # ACK/NAK received when no frame of ours awaited one
+    # ACK/NAK received when no written frame of ours awaited one (including a
+    # NAK read while its resend is still queued, i.e. one of a burst)
+    stray_answers: int = 0
 
 
 class LinkEndpoint:
     """One end of the serial link, with no I/O of its own (see the module docstring).
 
     All times come from ``clock`` (a :class:`~terminal.clock.FakeClock` in tests).
+
+    Duplicate filter. The link frame has no sequence number, so a resend cannot
+    be told from a new message by its bytes. A good frame is treated as a
+    duplicate (ACKed again, counted in ``stats.duplicates_dropped``, not
+    delivered) exactly when both hold:
+
+    * its DATA equals the DATA of the last frame delivered to :meth:`pop_message`;
+    * it arrives no later than ``ack_timeout * max_sends`` after our last ACK of
+      that frame (every ACK, including the one sent for a duplicate, restarts
+      this window; any other good frame in between is delivered and replaces
+      the frame compared against).
+
+    Why that window: the peer resends a frame only because it missed our ACK,
+    and it stops after ``max_sends`` sends spaced ``ack_timeout`` apart, so while
+    it may still be resending, identical bytes are most likely a resend and
+    must not reach the application twice (a request executed twice). Past the
+    window the peer has given up on that send, so identical bytes can only be a
+    new message and are delivered. The cost: two genuinely identical messages
+    within the window are collapsed into one; the layers above make successive
+    messages differ (trace number, time) so this does not happen in practice.
+    A duplicate never counts as the implicit ACK of a frame we are sending.
     """
 
     def __init__(self, timers: LinkTimers | None = None, clock: Clock | None = None) -> None:
@@ -95,11 +124,11 @@ class LinkEndpoint:
         self.clock: Clock = clock or MonotonicClock()
         self.stats = LinkStats()
         self._decoder = FrameDecoder(self.timers.inter_byte_timeout)
-        self._out = bytearray()
         self._inbox: deque[bytes] = deque()
         self._state = SendState.IDLE
+        self._out = bytearray()  # ACK/NAK bytes to write
         self._frame = b""  # the frame being sent, kept for resends
-        self._frame_unwritten = False  # queued but not yet handed to data_to_write()
+        self._frame_unwritten = False  # a send queued but not yet handed to data_to_write()
         self._sends = 0
         self._seen: list[str] = []
         self._ack_deadline: float | None = None
@@ -147,17 +176,33 @@ class LinkEndpoint:
         self._state = SendState.WAITING_ACK
         self._transmit()
 
+    def abort(self) -> None:
+        """Give up the message being sent: it is FAILED (in doubt), a new send may start.
+
+        For the owner when its I/O fails mid-send (a port write or read raised):
+        the endpoint must not stay WAITING_ACK for a frame nobody drives any more.
+        A send still queued is dropped; ACK/NAK bytes owed to the peer are kept.
+        Does nothing unless a message awaits its ACK.
+        """
+        if self._state is not SendState.WAITING_ACK:
+            return
+        self._state = SendState.FAILED
+        self._ack_deadline = None
+        self._frame_unwritten = False
+        log.debug("send aborted by the owner after %d send(s)", self._sends)
+
     def data_to_write(self) -> bytes:
-        """The bytes to put on the wire now (frames, resends, ACK, NAK), drained.
+        """The bytes to put on the wire now (ACK, NAK, then a frame or resend), drained.
 
         The ACK timer of a frame starts when it is drained here, i.e. when the
         owner writes it, so a late write does not eat into the peer's time.
         """
-        if self._frame_unwritten and self._state is SendState.WAITING_ACK:
-            self._ack_deadline = self.clock.now() + self.timers.ack_timeout
-        self._frame_unwritten = False
         out = bytes(self._out)
         self._out.clear()
+        if self._frame_unwritten and self._state is SendState.WAITING_ACK:
+            self._ack_deadline = self.clock.now() + self.timers.ack_timeout
+            out += self._frame
+        self._frame_unwritten = False
         return out
 
     def pop_message(self) -> bytes | None:
@@ -210,7 +255,6 @@ class LinkEndpoint:
         self.stats.frames_sent += 1
         if self._sends > 1:
             self.stats.resends += 1
-        self._out += self._frame
         self._frame_unwritten = True
         self._ack_deadline = self.clock.now() + self.timers.ack_timeout
         log.debug(
@@ -219,6 +263,29 @@ class LinkEndpoint:
             self._sends,
             self.timers.max_sends,
         )
+
+    def _answer_can_be_ours(self) -> bool:
+        """True if an ACK (or the peer's next frame) now can answer our frame.
+
+        It can once a send was written. While a resend is queued, only if the send
+        before it timed out (a late ACK); not if the peer NAKed that send.
+        """
+        if self._state is not SendState.WAITING_ACK:
+            return False
+        if not self._frame_unwritten:
+            return True
+        return self._sends > 1 and self._seen[-1] == "no answer"
+
+    def _delivered(self) -> None:
+        """Our frame is known to have arrived: stop the timer, drop a resend still queued."""
+        if self._frame_unwritten:  # a resend queued, not written: no longer needed
+            self._frame_unwritten = False
+            self._seen.pop()  # that send was answered after all
+            self._sends -= 1
+            self.stats.frames_sent -= 1
+            self.stats.resends -= 1
+        self._state = SendState.DELIVERED
+        self._ack_deadline = None
 
     def _retry_or_fail(self) -> None:
         if self._sends < self.timers.max_sends:
@@ -256,24 +323,32 @@ class LinkEndpoint:
             self._inbox.append(data)
             self._last_delivered = data
             log.debug("frame in: %d data bytes, ACK sent", len(data))
+            if self._answer_can_be_ours():
+                # The peer answered our frame, so it got it: its ACK was lost.
+                self.stats.implicit_acks += 1
+                self._delivered()
+                log.debug("frame in while awaiting ACK: taken as ACK (send %d)", self._sends)
         self._duplicate_window_end = now + self.timers.ack_timeout * self.timers.max_sends
 
     def _on_ack(self) -> None:
-        if self._state is SendState.WAITING_ACK:
+        # An ACK read while a resend is queued still answers the send before it.
+        if self._answer_can_be_ours():
             self.stats.acks_received += 1
-            self._state = SendState.DELIVERED
-            self._ack_deadline = None
+            self._delivered()
             log.debug("ACK received (send %d)", self._sends)
         else:
             self.stats.stray_answers += 1
             log.debug("stray ACK ignored (state %s)", self._state.value)
 
     def _on_nak(self) -> None:
-        if self._state is SendState.WAITING_ACK:
+        # A NAK answers the send last written; while its resend is still queued
+        # (a burst of NAKs in one read) there is nothing written for it to answer.
+        if self._state is SendState.WAITING_ACK and not self._frame_unwritten:
             self.stats.naks_received += 1
             self._seen.append("NAK")
             log.debug("NAK received (send %d)", self._sends)
             self._retry_or_fail()
         else:
             self.stats.stray_answers += 1
-            log.debug("stray NAK ignored (state %s)", self._state.value)
+            queued = ", resend still queued" if self._frame_unwritten else ""
+            log.debug("stray NAK ignored (state %s%s)", self._state.value, queued)

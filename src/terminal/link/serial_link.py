@@ -71,12 +71,20 @@ class SerialLink:
         (a :class:`LinkError`) after ``max_sends`` sends without an ACK; its message
         says how many sends went out and what each got back. The message is then
         in doubt: the peer may have received it and only the ACK was lost.
+
+        A port that fails meanwhile raises :class:`LinkError` (the cause chained);
+        whatever interrupts the send (that, or ``KeyboardInterrupt``) leaves the
+        message FAILED, in doubt, and the link ready for the next :meth:`send`.
         """
         endpoint = self.endpoint
         endpoint.send(data)
-        self._flush()
-        while endpoint.send_state is SendState.WAITING_ACK:
-            self._pump(until=None)
+        try:
+            self._flush()
+            while endpoint.send_state is SendState.WAITING_ACK:
+                self._pump(until=None)
+        except BaseException:
+            endpoint.abort()
+            raise
         if endpoint.send_state is SendState.FAILED:
             raise endpoint.failure()
 
@@ -140,8 +148,8 @@ class SerialLink:
                 self.port.timeout = wait
             size = max(1, self.port.in_waiting)
             chunk = self.port.read(size)
-        except OSError as exc:  # serial.SerialException is an OSError
-            raise LinkError(f"reading the port failed: {exc}") from exc
+        except Exception as exc:  # serial.SerialException is an OSError; any is the port's
+            raise LinkError(f"reading the port failed: {_describe(exc)}") from exc
         if chunk:
             log.debug("read %d bytes", len(chunk))
             self.endpoint.feed(chunk)
@@ -154,5 +162,10 @@ class SerialLink:
             return
         try:
             self.port.write(out)
-        except OSError as exc:
-            raise LinkError(f"writing the port failed: {exc}") from exc
+        except Exception as exc:
+            raise LinkError(f"writing the port failed: {_describe(exc)}") from exc
+
+
+def _describe(exc: Exception) -> str:
+    """``exc`` for a message; names the type when it is not an OSError, for a bug's sake."""
+    return str(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
