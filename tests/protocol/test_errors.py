@@ -168,10 +168,11 @@ def test_length_prefix_mismatch() -> None:
         ({35: "1234=5678"}, "35"),  # cup z uses D, not =
         ({37: "RRN-12345678"}, "37"),  # an: no punctuation
         ({41: "终端0001"}, "41"),  # ans: ASCII
-        ({60: {"batch": "000001"}}, "60"),  # a gap before batch
-        ({60: {"message_type": "2", "batch": "000001"}}, "60"),  # only the last may be short
-        ({60: {"message_type": "22", "batch": "1234567"}}, "60"),
-        ({60: {"message_type": "22", "colour": "1"}}, "60"),
+        ({60: {"batch": "000001"}}, "60.message_type"),  # a gap before batch: the missing one
+        # only the last may be short
+        ({60: {"message_type": "2", "batch": "000001"}}, "60.message_type"),
+        ({60: {"message_type": "22", "batch": "1234567"}}, "60.batch"),
+        ({60: {"message_type": "22", "colour": "1"}}, "60.colour"),
         ({55: "9F2601"}, "55"),
     ],
 )

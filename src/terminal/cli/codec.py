@@ -2,7 +2,7 @@
 
 For looking at captured traffic and for scripting test messages. Exit code 0
 on success, 2 on bad input of any kind (bad hex or JSON, a protocol error, a
-bad frame), with the reason on stderr.
+bad frame, JSON nested too deeply to read), with the reason on stderr.
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ def decode_command(
         shown: dict[str, Any] = message_to_json(message, dialect)
     except TerminalError as error:
         _fail(f"{type(error).__name__}: {error}")
+    except RecursionError:  # pragma: no cover - TLV nesting is bounded by the codec
+        _fail("the message is nested too deeply to show")
     typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
@@ -85,12 +87,16 @@ def encode_command(
         obj = json.loads(text)
     except ValueError as error:
         _fail(f"not JSON: {error}")
+    except RecursionError:
+        _fail("not JSON this tool reads: nested too deeply")
     try:
         data = encode(message_from_json(obj, dialect), dialect)
         if length_prefix:
             data = add_length_prefix(data)
     except TerminalError as error:
         _fail(f"{type(error).__name__}: {error}")
+    except RecursionError:  # pragma: no cover - field 55 nesting is bounded
+        _fail("the message is nested too deeply to encode")
     typer.echo(data.hex())
 
 

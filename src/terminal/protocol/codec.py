@@ -94,9 +94,17 @@ class DialectCodec:
         if len(data) < at + size:
             self._truncated("bitmap", at, size, data, {})
         bitmap = data[at : at + size]
-        plan = self.plans.by_bitmap.get(bitmap)
-        if plan is None:
+        cache = self.plans.by_bitmap
+        plan = cache.get(bitmap)
+        if plan is not None:
+            try:
+                cache.move_to_end(bitmap)
+            except KeyError:  # pragma: no cover - evicted by another thread just now
+                self.plans.keep_bitmap(bitmap, plan)
+            fresh = False
+        else:
             plan = self._plan_for_bitmap(bitmap, data)
+            fresh = True
         try:
             pieces: Any = plan.struct.parse(data)
         except Exception:
@@ -104,6 +112,9 @@ class DialectCodec:
             # re-walk member by member with the uncompiled pieces to see where.
             pieces = self._walk(plan, data)
         fields = self._check(plan, pieces, data)
+        if fresh:
+            # Kept only now: a plan for input that fails to decode is dropped.
+            self.plans.keep_bitmap(bitmap, plan)
         return Message(mti, fields, tpdu, header)
 
     def _decode_envelope(self, data: bytes) -> tuple[Tpdu | None, str | None, str]:
@@ -247,13 +258,25 @@ class DialectCodec:
         if not isinstance(message, Message):
             raise EncodeValueError(f"encode needs a Message, not {type(message).__name__}")
         values = message.fields
-        try:
-            numbers = tuple(sorted(values))
-        except TypeError:
-            raise UnknownFieldError("field numbers must be ints", field="fields") from None
-        plan = self.plans.by_fields.get(numbers)
-        if plan is None:
+        # Before the cache lookup: 3.0 and True equal (and hash like) 3 and 1.
+        if list(map(type, values)).count(int) != len(values):
+            bad = next(key for key in values if type(key) is not int)
+            raise UnknownFieldError(
+                f"field numbers must be ints, got {bad!r} ({type(bad).__name__})",
+                field=str(bad),
+            )
+        numbers = tuple(sorted(values))
+        cache = self.plans.by_fields
+        plan = cache.get(numbers)
+        if plan is not None:
+            try:
+                cache.move_to_end(numbers)
+            except KeyError:  # pragma: no cover - evicted by another thread just now
+                self.plans.keep_fields(numbers, plan)
+            fresh = False
+        else:
             plan = self._plan_for_fields(numbers)
+            fresh = True
         obj: dict[str, Any] = {HEAD: self._encode_envelope(message) + plan.bitmap, REST: b""}
         number = 0
         try:
@@ -272,14 +295,17 @@ class DialectCodec:
             name = f"{number}.{problem.sub}" if problem.sub else str(number)
             raise problem.kind(problem.reason, field=name) from None
         try:
-            return plan.struct.build(obj)
+            data: bytes = plan.struct.build(obj)
         except Exception as error:  # pragma: no cover - values are checked above
             raise EncodeValueError(f"construct could not build the message: {error}") from None
+        if fresh:
+            self.plans.keep_fields(numbers, plan)
+        return data
 
     def _plan_for_fields(self, numbers: tuple[int, ...]) -> Plan:
         fields = self.dialect.fields
         for number in numbers:
-            if type(number) is not int or number not in fields:
+            if number not in fields:
                 raise UnknownFieldError(
                     f"dialect {self.dialect.name} has no field {number!r}", field=str(number)
                 )
@@ -290,7 +316,13 @@ class DialectCodec:
         if self._tpdu_size:
             if not isinstance(message.tpdu, Tpdu):
                 raise EncodeValueError(f"dialect {self.dialect.name} needs a Tpdu", field="tpdu")
-            parts.append(message.tpdu.to_bytes())
+            try:
+                parts.append(message.tpdu.to_bytes())
+            except (AttributeError, TypeError, ValueError, OverflowError) as error:
+                # Tpdu checks its parts when built; this is one changed behind its back.
+                raise EncodeValueError(
+                    f"bad TPDU {message.tpdu!r}: {error}", field="tpdu"
+                ) from None
         elif message.tpdu is not None:
             raise EncodeValueError(f"dialect {self.dialect.name} has no TPDU", field="tpdu")
         if self._header_size:

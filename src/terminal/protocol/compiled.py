@@ -6,7 +6,8 @@ while ``.compile()`` of a Struct made only of ``IntXXub`` length prefixes,
 ``Bytes(this-expression)`` and ``GreedyBytes`` turns into straight-line Python.
 A terminal's traffic uses a handful of bitmaps, so a :class:`Plan` (the
 compiled Struct for one set of fields plus the table of what each member
-holds) is built on first sight of a bitmap and cached, bounded.
+holds) is built on first sight of a bitmap and, once a message has decoded
+with it, cached: bounded, least recently used dropped first.
 
 The compiled Struct only slices: it checks no lengths, digits or trailing
 bytes. :mod:`terminal.protocol.codec` does that, in table-driven Python,
@@ -16,6 +17,7 @@ against each piece the Struct returns.
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -117,8 +119,12 @@ class Plan:
 class PlanCache:
     """Plans for one dialect: field codecs built once, Structs built per bitmap.
 
-    Bounded: when ``limit`` plans exist the oldest is dropped (a peer sending
-    random bitmaps cannot grow memory without bound).
+    Bounded and least-recently-used: the codec moves a plan it uses to the end
+    (``move_to_end``) and, when ``limit`` plans exist, :meth:`keep_bitmap` /
+    :meth:`keep_fields` drop the one used longest ago. :meth:`for_bitmap` and
+    :meth:`for_fields` only build; the codec keeps a new plan once a message
+    has decoded (or encoded) with it, so garbage with random bitmaps neither
+    grows memory nor evicts the plans of real traffic.
     """
 
     def __init__(self, dialect: Dialect, limit: int = 256) -> None:
@@ -132,25 +138,36 @@ class PlanCache:
             for number, fmt in dialect.fields.items()
             if fmt.variable
         }
-        self.by_bitmap: dict[bytes, Plan] = {}
-        self.by_fields: dict[tuple[int, ...], Plan] = {}
+        self.by_bitmap: OrderedDict[bytes, Plan] = OrderedDict()
+        self.by_fields: OrderedDict[tuple[int, ...], Plan] = OrderedDict()
 
     def for_bitmap(self, bitmap: bytes, numbers: tuple[int, ...]) -> Plan:
-        """Plan for a decoded bitmap (``numbers`` already checked against the table)."""
-        plan = self._build(numbers, len(bitmap) == 16)
-        self._store(self.by_bitmap, bitmap, plan)
-        return plan
+        """A new plan for a decoded bitmap (``numbers`` already checked against the
+        table); not cached until :meth:`keep_bitmap`."""
+        return self._build(numbers, len(bitmap) == 16)
 
     def for_fields(self, numbers: tuple[int, ...]) -> Plan:
-        """Plan for encoding ``numbers`` (sorted, checked against the table)."""
-        plan = self._build(numbers, any(number > 64 for number in numbers))
-        self._store(self.by_fields, numbers, plan)
-        return plan
+        """A new plan for encoding ``numbers`` (sorted, checked against the table);
+        not cached until :meth:`keep_fields`."""
+        return self._build(numbers, any(number > 64 for number in numbers))
 
-    def _store(self, cache: dict[Any, Plan], key: Any, plan: Plan) -> None:
-        if len(cache) >= self.limit:
-            cache.pop(next(iter(cache)))
+    def keep_bitmap(self, bitmap: bytes, plan: Plan) -> None:
+        """Cache ``plan`` for ``bitmap`` as the most recently used."""
+        self._store(self.by_bitmap, bitmap, plan)
+
+    def keep_fields(self, numbers: tuple[int, ...], plan: Plan) -> None:
+        """Cache ``plan`` for encoding ``numbers`` as the most recently used."""
+        self._store(self.by_fields, numbers, plan)
+
+    def _store(self, cache: OrderedDict[Any, Plan], key: Any, plan: Plan) -> None:
+        if key not in cache:
+            while len(cache) >= self.limit:
+                try:
+                    cache.popitem(last=False)
+                except KeyError:  # pragma: no cover - emptied by another thread
+                    break
         cache[key] = plan
+        cache.move_to_end(key)
 
     def _build(self, numbers: tuple[int, ...], secondary: bool) -> Plan:
         bitmap = bitmap_bytes(numbers, secondary)

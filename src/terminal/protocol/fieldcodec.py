@@ -17,8 +17,9 @@ from typing import Any
 from terminal.errors import ProtocolError
 from terminal.protocol.errors import BcdError, CharacterError, EncodeValueError, TlvError
 from terminal.protocol.formats import FieldFormat
-from terminal.protocol.subfields import SubfieldLayout
+from terminal.protocol.subfields import SubfieldError, SubfieldLayout
 from terminal.protocol.tlv import IccData, TlvProblem, parse_tlv
+from terminal.protocol.tlv import encode_tlv as tlv_to_bytes
 
 __all__ = ["FieldCodec", "FieldProblem", "make_field_codec"]
 
@@ -255,7 +256,8 @@ def _binary(fmt: FieldFormat) -> tuple[Decoder, Encoder]:
 
 def _with_tlv(decode: Decoder, encode: Encoder) -> tuple[Decoder, Encoder]:
     """BER-TLV on top of a ``b`` field: decode gives :class:`IccData`; encode takes
-    ``IccData`` (or raw bytes, sent as they are)."""
+    ``IccData`` (or raw bytes, sent as they are). A constructed tag must hold
+    ``IccData`` and a primitive one bytes, else the problem names ``55.<tag path>``."""
 
     def decode_tlv(piece: bytes, count: int) -> IccData:
         try:
@@ -265,7 +267,11 @@ def _with_tlv(decode: Decoder, encode: Encoder) -> tuple[Decoder, Encoder]:
 
     def encode_tlv(value: Any) -> tuple[int, bytes]:
         if isinstance(value, IccData):
-            return encode(value.to_bytes())
+            try:
+                raw = tlv_to_bytes(value)
+            except TlvProblem as problem:
+                raise FieldProblem(EncodeValueError, problem.reason, 0, problem.path) from None
+            return encode(raw)
         if isinstance(value, bytes | bytearray):
             return encode(value)
         raise _type_problem(value, "IccData or bytes")
@@ -286,8 +292,8 @@ def _with_subfields(
         if isinstance(value, Mapping):
             try:
                 value = layout.join(value)
-            except ValueError as error:
-                raise FieldProblem(EncodeValueError, str(error)) from None
+            except SubfieldError as error:
+                raise FieldProblem(EncodeValueError, str(error), 0, error.name) from None
         elif type(value) is not str:
             raise _type_problem(value, "a dict of subfields (or a str of digits)")
         return encode(value)

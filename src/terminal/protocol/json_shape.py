@@ -20,7 +20,7 @@ from terminal.protocol.errors import EncodeValueError, UnknownFieldError
 from terminal.protocol.formats import FieldFormat
 from terminal.protocol.message import Message, Tpdu
 from terminal.protocol.subfields import SubfieldLayout
-from terminal.protocol.tlv import IccData, Tlv
+from terminal.protocol.tlv import MAX_DEPTH, IccData, Tlv, value_problem
 
 __all__ = ["message_from_json", "message_to_json"]
 
@@ -120,17 +120,30 @@ def _value_from_json(value: Any, fmt: FieldFormat, name: str) -> Any:
     return value
 
 
-def _tlv_from_json(obj: Mapping[str, Any], path: str) -> IccData:
+def _tlv_from_json(obj: Mapping[str, Any], path: str, depth: int = 1) -> IccData:
+    """Tag -> hex (primitive tags) or tag -> object (constructed tags, nested at most
+    :data:`~terminal.protocol.tlv.MAX_DEPTH` levels, like decoding allows)."""
     items: list[Tlv] = []
     for tag, shown in obj.items():
         here = f"{path}.{tag}"
         values = shown if isinstance(shown, list) else [shown]
         for value in values:
-            nested = _tlv_from_json(value, here) if isinstance(value, Mapping) else None
+            if isinstance(value, Mapping):
+                if depth >= MAX_DEPTH:
+                    raise EncodeValueError(
+                        f"constructed tags nested deeper than {MAX_DEPTH} levels", field=here
+                    )
+                parsed: Any = _tlv_from_json(value, here, depth + 1)
+            else:
+                parsed = _hex(value, here)
             try:
-                items.append(Tlv(tag, nested if nested is not None else _hex(value, here)))
+                item = Tlv(tag, parsed)
             except ValueError as error:
                 raise EncodeValueError(str(error), field=here) from None
+            problem = value_problem(item.tag, item.value)
+            if problem:
+                raise EncodeValueError(problem, field=here)
+            items.append(item)
     return IccData(tuple(items))
 
 

@@ -30,6 +30,10 @@ class Tpdu:
     SIZE = 5
 
     def __post_init__(self) -> None:
+        for name in ("id", "destination", "source"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"TPDU {name} must be an int, got {type(value).__name__}")
         if not 0 <= self.id <= 0xFF:
             raise ValueError(f"TPDU id {self.id!r} does not fit one byte")
         for name in ("destination", "source"):

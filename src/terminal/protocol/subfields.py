@@ -13,7 +13,16 @@ from dataclasses import dataclass
 
 from terminal.protocol.errors import DialectError
 
-__all__ = ["SubfieldLayout"]
+__all__ = ["SubfieldError", "SubfieldLayout"]
+
+
+class SubfieldError(ValueError):
+    """Why :meth:`SubfieldLayout.join` refused a value; ``name`` is the subfield at
+    fault (``""`` when the problem is the set of names as a whole)."""
+
+    def __init__(self, reason: str, name: str = "") -> None:
+        super().__init__(reason)
+        self.name = name
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,28 +60,40 @@ class SubfieldLayout:
         return result
 
     def join(self, values: Mapping[str, str]) -> str:
-        """``{name: digits}`` -> digits. Raises ``ValueError`` with a reason when the
-        names are unknown, out of order, leave a gap, or a non-last part is short;
-        the codec turns that into an :class:`EncodeValueError` naming the subfield.
+        """``{name: digits}`` -> digits. Raises :class:`SubfieldError` (a
+        ``ValueError``) with a reason when the names are unknown, out of order, leave
+        a gap, or a part is not ASCII digits, too long, or (not last) short; the codec
+        turns that into an :class:`EncodeValueError` naming the subfield
+        (``"60.batch"``).
         """
         unknown = [name for name in values if name not in self.names]
         if unknown:
-            raise ValueError(f"unknown subfield(s) {unknown}; known: {list(self.names)}")
+            raise SubfieldError(
+                f"unknown subfield(s) {unknown}; known: {list(self.names)}",
+                unknown[0] if isinstance(unknown[0], str) else "",
+            )
         present = [name for name, _ in self.parts if name in values]
         expected = list(self.names[: len(present)])
         if present != expected:
-            raise ValueError(
+            raise SubfieldError(
                 f"subfields must fill the layout in order without gaps: got {present}, "
-                f"expected {expected}"
+                f"expected {expected}",
+                next(name for name in expected if name not in values),
             )
         pieces = []
         for index, (name, size) in enumerate(self.parts[: len(present)]):
             value = values[name]
             if not isinstance(value, str):
-                raise ValueError(f"subfield {name} must be a str, got {type(value).__name__}")
+                raise SubfieldError(
+                    f"subfield {name} must be a str, got {type(value).__name__}", name
+                )
             last = index == len(present) - 1
             if len(value) > size or (not last and len(value) != size) or not value:
                 need = f"1..{size}" if last else str(size)
-                raise ValueError(f"subfield {name} must be {need} digits, got {len(value)}")
+                raise SubfieldError(
+                    f"subfield {name} must be {need} digits, got {len(value)}", name
+                )
+            if not (value.isdigit() and value.isascii()):
+                raise SubfieldError(f"subfield {name} {value!r} is not digits only", name)
             pieces.append(value)
         return "".join(pieces)

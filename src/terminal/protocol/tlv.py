@@ -13,9 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
-from terminal.protocol.errors import TlvError
+from terminal.protocol.errors import EncodeValueError, TlvError
 
-__all__ = ["IccData", "Tlv", "TlvValue"]
+__all__ = ["MAX_DEPTH", "IccData", "Tlv", "TlvValue"]
+
+#: Deepest nesting of constructed tags read or written (EMV uses two or three
+#: levels); deeper data is refused instead of recursing without bound.
+MAX_DEPTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +51,13 @@ class Tlv:
         return bool(int(self.tag[:2], 16) & 0x20)
 
     def to_bytes(self) -> bytes:
-        value = self.value.to_bytes() if isinstance(self.value, IccData) else self.value
-        length = self.length_encoding
-        if length is None or _read_length_bytes(length) != len(value):
-            length = _encode_length(len(value))
-        return bytes.fromhex(self.tag) + length + value
+        """The wire bytes; raises :class:`EncodeValueError` naming the tag path when
+        a constructed tag does not hold :class:`IccData` (or a primitive one does),
+        or the nesting is deeper than :data:`MAX_DEPTH`."""
+        try:
+            return _encode_item(self, "", 1)
+        except TlvProblem as problem:
+            raise EncodeValueError(problem.reason, field=problem.path) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +104,16 @@ class IccData(Sequence[Tlv]):
         return default if found is None else found.value
 
     def to_bytes(self) -> bytes:
-        return b"".join(item.to_bytes() for item in self.items)
+        """The wire bytes; raises :class:`EncodeValueError` as :meth:`Tlv.to_bytes`."""
+        try:
+            return encode_tlv(self)
+        except TlvProblem as problem:
+            raise EncodeValueError(problem.reason, field=problem.path) from None
 
     @classmethod
     def from_bytes(cls, data: bytes) -> IccData:
-        """Parse BER-TLV; raises :class:`TlvError` naming the tag and offset."""
+        """Parse BER-TLV; raises :class:`TlvError` naming the tag and offset (also
+        for constructed tags nested deeper than :data:`MAX_DEPTH`)."""
         try:
             return parse_tlv(data, 0, len(data))
         except TlvProblem as problem:
@@ -128,8 +139,51 @@ class TlvProblem(Exception):
         self.path = path
 
 
-def parse_tlv(data: bytes, start: int, end: int, path: str = "") -> IccData:
-    """Parse ``data[start:end]`` as TLV objects; offsets in errors are into ``data``."""
+def value_problem(tag: str, value: object) -> str:
+    """Why ``value`` cannot be the value of ``tag`` (a valid tag), or ``""``: a
+    constructed tag (bit 6 of its first byte) holds :class:`IccData`, a
+    primitive one ``bytes``."""
+    if int(tag[:2], 16) & 0x20:
+        if not isinstance(value, IccData):
+            return f"constructed tag {tag} needs nested TLV (IccData), got {type(value).__name__}"
+    elif not isinstance(value, bytes):
+        return f"primitive tag {tag} needs bytes, got {type(value).__name__}"
+    return ""
+
+
+def encode_tlv(data: IccData, path: str = "", depth: int = 1) -> bytes:
+    """The wire bytes of ``data`` (nested in the tag path ``path``); raises
+    :class:`TlvProblem` (offset 0) naming the tag path of a value that does not
+    match its tag, or of nesting deeper than :data:`MAX_DEPTH`."""
+    return b"".join([_encode_item(item, path, depth) for item in data.items])
+
+
+def _encode_item(item: Tlv, path: str, depth: int) -> bytes:
+    value = item.value
+    if int(item.tag[:2], 16) & 0x20:
+        if not isinstance(value, IccData) or depth >= MAX_DEPTH:
+            here = f"{path}.{item.tag}" if path else item.tag
+            reason = value_problem(item.tag, value) or (
+                f"constructed tags nested deeper than {MAX_DEPTH} levels"
+            )
+            raise TlvProblem(reason, 0, here)
+        raw = encode_tlv(value, f"{path}.{item.tag}" if path else item.tag, depth + 1)
+    elif isinstance(value, bytes):
+        raw = value
+    else:
+        raise TlvProblem(
+            value_problem(item.tag, value), 0, f"{path}.{item.tag}" if path else item.tag
+        )
+    length = item.length_encoding
+    if length is None or _read_length_bytes(length) != len(raw):
+        length = _encode_length(len(raw))
+    return bytes.fromhex(item.tag) + length + raw
+
+
+def parse_tlv(data: bytes, start: int, end: int, path: str = "", depth: int = 1) -> IccData:
+    """Parse ``data[start:end]`` as TLV objects; offsets in errors are into ``data``.
+    ``depth`` counts the levels of constructed tags around this one (at most
+    :data:`MAX_DEPTH`)."""
     items: list[Tlv] = []
     pos = start
     while pos < end:
@@ -166,9 +220,14 @@ def parse_tlv(data: bytes, start: int, end: int, path: str = "") -> IccData:
                 f"value of {length} bytes runs past the end ({end - pos} left)", length_start, here
             )
         length_encoding = data[length_start:pos]
-        value: TlvValue = (
-            parse_tlv(data, pos, pos + length, here) if first & 0x20 else data[pos : pos + length]
-        )
+        if first & 0x20:
+            if depth >= MAX_DEPTH:
+                raise TlvProblem(
+                    f"constructed tags nested deeper than {MAX_DEPTH} levels", tag_start, here
+                )
+            value: TlvValue = parse_tlv(data, pos, pos + length, here, depth + 1)
+        else:
+            value = data[pos : pos + length]
         items.append(Tlv(tag, value, length_encoding))
         pos += length
     return IccData(tuple(items))

@@ -79,7 +79,9 @@ CUP = Dialect(
         59: _f("ans", 999, "LLL"),
         60: _f("n", 17, "LLL", structure=FIELD_60),
         61: _f("n", 29, "LLL", structure=FIELD_61),
-        62: _f("ans", 512, "LLL"),
+        # Binary: sign-on responses carry working keys (24/40/60 bytes), IC
+        # parameter and key downloads carry TLV; JSON shows it as hex.
+        62: _f("b", 512, "LLL"),
         # 63.2 carries the issuer's name in Chinese: GBK text (ASCII is a subset).
         63: _f("ans", 163, "LLL", charset="gbk"),
         64: _f("b", 8),
