@@ -21,21 +21,44 @@ import construct
 import iso8583
 from iso8583.specs import default as SPEC
 
-from terminal.protocol import IccData, Message, Tpdu, decode, encode
+from simulator import load_cards
+from terminal.protocol import IccData, Message, Tlv, Tpdu, decode, encode
 from terminal.protocol.codec import codec_for
 
-ICC = IccData.from_bytes(
-    bytes.fromhex(
-        "9F2608ACF958C80FF744039F2701809F101307010103A0A802010A010000000000328E7BDA"
-        "9F37045FEA9AF89F360201969505008004E0009A031607269C01009F02060000000000015F2A"
-        "02015682027C009F1A0201569F3303E0F0C89F34034203009F3501228408A0000003330101019F"
-        "090200309F1E0835303730333636359F0306000000000000"
+# The chip data of the reference's 0200 sale (shared/reference/cup-golden.md), tag by
+# tag: 19 tags, 138 bytes of BER-TLV.
+ICC = IccData(
+    tuple(
+        Tlv(tag, bytes.fromhex(value))
+        for tag, value in (
+            ("9F26", "ACF958C80FF74403"),
+            ("9F27", "80"),
+            ("9F10", "07010103A0A802010A010000000000328E7BDA"),
+            ("9F37", "5FEA9AF8"),
+            ("9F36", "0196"),
+            ("95", "008004E000"),
+            ("9A", "160726"),
+            ("9C", "00"),
+            ("9F02", "000000000001"),
+            ("5F2A", "0156"),
+            ("82", "7C00"),
+            ("9F1A", "0156"),
+            ("9F33", "E0F0C8"),
+            ("9F34", "420300"),
+            ("9F35", "22"),
+            ("84", "A000000333010101"),
+            ("9F09", "0030"),
+            ("9F1E", b"50703665".hex()),  # IFD serial number, ASCII
+            ("9F03", "000000000000"),
+        )
     )
 )
+# The simulator's approved test card: no card number is written here.
+CARD = load_cards()["approved"]
 
 #: A 17-field 0200 like the reference's: field 55 a ~140-byte TLV, 64 a MAC.
 SALE = {
-    2: "6214830117451467",
+    2: CARD.pan,
     3: "000000",
     4: "000000001234",
     7: "0726120000",
@@ -46,7 +69,7 @@ SALE = {
     22: "051",
     23: "000",
     25: "00",
-    35: "6214830117451467=24032201196300759631",
+    35: f"{CARD.pan}={CARD.expiry}2201196300759631",
     37: "000000123456",
     41: "10008060",
     42: "898100000000001",
