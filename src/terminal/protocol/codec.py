@@ -94,17 +94,10 @@ class DialectCodec:
         if len(data) < at + size:
             self._truncated("bitmap", at, size, data, {})
         bitmap = data[at : at + size]
-        cache = self.plans.by_bitmap
-        plan = cache.get(bitmap)
-        if plan is not None:
-            try:
-                cache.move_to_end(bitmap)
-            except KeyError:  # pragma: no cover - evicted by another thread just now
-                self.plans.keep_bitmap(bitmap, plan)
-            fresh = False
-        else:
+        plan = self.plans.recall(self.plans.by_bitmap, bitmap)
+        fresh = plan is None
+        if plan is None:
             plan = self._plan_for_bitmap(bitmap, data)
-            fresh = True
         try:
             pieces: Any = plan.struct.parse(data)
         except Exception:
@@ -266,17 +259,10 @@ class DialectCodec:
                 field=str(bad),
             )
         numbers = tuple(sorted(values))
-        cache = self.plans.by_fields
-        plan = cache.get(numbers)
-        if plan is not None:
-            try:
-                cache.move_to_end(numbers)
-            except KeyError:  # pragma: no cover - evicted by another thread just now
-                self.plans.keep_fields(numbers, plan)
-            fresh = False
-        else:
+        plan = self.plans.recall(self.plans.by_fields, numbers)
+        fresh = plan is None
+        if plan is None:
             plan = self._plan_for_fields(numbers)
-            fresh = True
         obj: dict[str, Any] = {HEAD: self._encode_envelope(message) + plan.bitmap, REST: b""}
         number = 0
         try:

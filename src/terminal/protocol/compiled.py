@@ -159,6 +159,18 @@ class PlanCache:
         """Cache ``plan`` for encoding ``numbers`` as the most recently used."""
         self._store(self.by_fields, numbers, plan)
 
+    @staticmethod
+    def recall(cache: OrderedDict[Any, Plan], key: Any) -> Plan | None:
+        """The cached plan for ``key`` (``by_bitmap`` or ``by_fields``), marked as
+        the most recently used; ``None`` when there is none."""
+        plan = cache.get(key)
+        if plan is not None:
+            try:
+                cache.move_to_end(key)
+            except KeyError:  # pragma: no cover - evicted by another thread just now
+                cache[key] = plan
+        return plan
+
     def _store(self, cache: OrderedDict[Any, Plan], key: Any, plan: Plan) -> None:
         if key not in cache:
             while len(cache) >= self.limit:
