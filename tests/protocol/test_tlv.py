@@ -71,3 +71,21 @@ def test_bad_tags_are_refused(tag: object) -> None:
 @given(tlvs(depth=2))
 def test_tlv_round_trips(icc: IccData) -> None:
     assert IccData.from_bytes(icc.to_bytes()) == icc
+
+
+def test_zero_padding_before_between_and_after_objects_is_skipped_and_kept():
+    wire = bytes.fromhex("00" "9F2701" "80" "0000" "9C0100" "000000")
+    icc = IccData.from_bytes(wire)
+    assert [(t.tag, t.value) for t in icc] == [("9F27", b"\x80"), ("9C", b"\x00")]
+    assert icc == IccData((Tlv("9F27", b"\x80"), Tlv("9C", b"\x00")))
+    assert icc.to_bytes() == wire
+
+
+def test_a_message_whose_chip_data_is_zero_padded_decodes_and_encodes_back_unchanged():
+    from terminal.protocol import Message, Tpdu, decode, encode
+
+    padded = IccData.from_bytes(bytes.fromhex("9F2701800000"))
+    wire = encode(Message("0200", {55: padded}, tpdu=Tpdu(), header="603200320002"))
+    message = decode(wire)
+    assert message[55].get("9F27") == b"\x80"
+    assert encode(message) == wire

@@ -35,6 +35,9 @@ class Tlv:
     tag: str
     value: TlvValue
     length_encoding: bytes | None = field(default=None, compare=False, repr=False)
+    #: ``00`` bytes a peer put before this object (EMV Book 3 Annex B allows
+    #: padding before, between and after objects); written back, not compared.
+    padding_before: int = field(default=0, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         problem = _tag_problem(self.tag)
@@ -65,6 +68,8 @@ class IccData(Sequence[Tlv]):
     """An ordered sequence of :class:`Tlv` (duplicates and unknown tags kept)."""
 
     items: tuple[Tlv, ...] = ()
+    #: ``00`` padding after the last object, as received; written back, not compared.
+    padding_after: int = field(default=0, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         items = tuple(self.items)
@@ -155,7 +160,8 @@ def encode_tlv(data: IccData, path: str = "", depth: int = 1) -> bytes:
     """The wire bytes of ``data`` (nested in the tag path ``path``); raises
     :class:`TlvProblem` (offset 0) naming the tag path of a value that does not
     match its tag, or of nesting deeper than :data:`MAX_DEPTH`."""
-    return b"".join([_encode_item(item, path, depth) for item in data.items])
+    raw = b"".join([_encode_item(item, path, depth) for item in data.items])
+    return raw + b"\x00" * data.padding_after if data.padding_after else raw
 
 
 def _encode_item(item: Tlv, path: str, depth: int) -> bytes:
@@ -177,7 +183,8 @@ def _encode_item(item: Tlv, path: str, depth: int) -> bytes:
     length = item.length_encoding
     if length is None or _read_length_bytes(length) != len(raw):
         length = _encode_length(len(raw))
-    return bytes.fromhex(item.tag) + length + raw
+    padding = b"\x00" * item.padding_before
+    return padding + bytes.fromhex(item.tag) + length + raw
 
 
 def parse_tlv(data: bytes, start: int, end: int, path: str = "", depth: int = 1) -> IccData:
@@ -187,6 +194,12 @@ def parse_tlv(data: bytes, start: int, end: int, path: str = "", depth: int = 1)
     items: list[Tlv] = []
     pos = start
     while pos < end:
+        padding_start = pos
+        while pos < end and data[pos] == 0x00:  # Annex B padding, not a tag
+            pos += 1
+        padding = pos - padding_start
+        if pos >= end:
+            return IccData(tuple(items), padding_after=padding)
         tag_start = pos
         first = data[pos]
         pos += 1
@@ -228,7 +241,7 @@ def parse_tlv(data: bytes, start: int, end: int, path: str = "", depth: int = 1)
             value: TlvValue = parse_tlv(data, pos, pos + length, here, depth + 1)
         else:
             value = data[pos : pos + length]
-        items.append(Tlv(tag, value, length_encoding))
+        items.append(Tlv(tag, value, length_encoding, padding))
         pos += length
     return IccData(tuple(items))
 
