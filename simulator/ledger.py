@@ -29,7 +29,6 @@ import json
 import logging
 import os
 import secrets
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +40,7 @@ from typing import Any
 from simulator.cards import CardProfile
 from simulator.issuer import APPROVED
 from terminal.errors import ConfigError
+from terminal.files import replace_atomically
 
 __all__ = ["LEDGER_FILE_VERSION", "BatchTotals", "Ledger", "LedgerEntry"]
 
@@ -298,33 +298,7 @@ class Ledger:
             "sequence": self._sequence,
             "entries": [entry.to_json() for entry in self._entries],
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Same directory as the target, so os.replace is a rename on one filesystem:
-        # a crash leaves either the old books or the new ones, never half a file.
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, ensure_ascii=False, indent=1)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp_name, path)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
-        _fsync_directory(path.parent)
+        replace_atomically(path, json.dumps(document, ensure_ascii=False, indent=1))
         stat = path.stat()
         self._signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable; best effort where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -23,9 +23,9 @@ import termios
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Protocol
 
 from terminal.clock import Clock, MonotonicClock
+from terminal.transport.protocol_sim import SimulatedDevice
 
 __all__ = [
     "PtySimulator",
@@ -43,18 +43,6 @@ log = logging.getLogger("simulator.serve")
 STOP_CHECK = 0.05
 _READ_SIZE = 4096
 _MIN_WAIT = 0.001
-
-
-class SimulatedDevice(Protocol):
-    """The device interface the serve loops drive (``simulator.SimulatedTerminal``)."""
-
-    def feed(self, data: bytes) -> Any: ...
-
-    def poll(self) -> Any: ...
-
-    def read_output(self) -> bytes: ...
-
-    def next_deadline(self) -> float | None: ...
 
 
 def make_raw(fd: int) -> None:

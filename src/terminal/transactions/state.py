@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from terminal.files import replace_atomically
 
 __all__ = ["MAX_TRACE", "HostState"]
 
@@ -83,9 +84,4 @@ class HostState:
 
     def _write(self, state: dict[str, Any]) -> None:
         assert self.path is not None
-        temporary = self.path.with_suffix(".tmp")
-        with temporary.open("w", encoding="utf-8") as handle:
-            json.dump(state, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
+        replace_atomically(self.path, json.dumps(state))
