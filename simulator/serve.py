@@ -25,7 +25,7 @@ from collections.abc import Callable
 from types import TracebackType
 
 from terminal.clock import Clock, MonotonicClock
-from terminal.transport.protocol_sim import SimulatedDevice
+from terminal.devices import SimulatedDevice
 
 __all__ = [
     "PtySimulator",

@@ -22,9 +22,11 @@ URL options (query string, each at most once)::
 
 Keep this module's top-level imports to the standard library, pyserial and
 ``terminal`` core modules: pyserial swallows an ImportError raised while it
-imports a handler and reports "protocol 'sim' not known" instead. The simulator
-package is imported when a port is opened, and a failure there is reported as a
-``SerialException`` that says so.
+imports a handler and reports "protocol 'sim' not known" instead. The device is
+built when a port is opened, by the factory installed under the
+``terminal.devices`` entry points (:mod:`terminal.devices`; the simulator
+registers ``sim``): this module never imports the simulator, and a factory that
+is missing or fails is reported as a ``SerialException`` that says so.
 """
 
 from __future__ import annotations
@@ -32,14 +34,14 @@ from __future__ import annotations
 import threading
 import urllib.parse
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from serial.serialutil import PortNotOpenError, SerialBase, SerialException, to_bytes
 
 from terminal.clock import Clock, MonotonicClock
+from terminal.devices import DeviceUnavailable, SimulatedDevice, device_factory
 
-__all__ = ["KNOWN_OPTIONS", "Serial", "SimulatedDevice", "parse_sim_url"]
+__all__ = ["KNOWN_OPTIONS", "Serial", "parse_sim_url"]
 
 #: URL option -> what it sets; the order is the one error messages list them in.
 KNOWN_OPTIONS: Mapping[str, str] = {
@@ -57,23 +59,6 @@ _MIN_WAIT = 1e-4
 # device sets a limit: another thread may act on the device directly
 # (``port.simulator.present_card``) without waking us, so look again this often.
 _IDLE_WAIT = 0.05
-
-
-@runtime_checkable
-class SimulatedDevice(Protocol):
-    """What the transports need of a simulated terminal (``simulator.SimulatedTerminal``).
-
-    The device knows nothing of ports or threads: it is given the bytes the POS
-    wrote, asked to run its timers, and drained of the bytes it wants to send.
-    """
-
-    def feed(self, data: bytes) -> Any: ...
-
-    def poll(self) -> Any: ...
-
-    def read_output(self) -> bytes: ...
-
-    def next_deadline(self) -> float | None: ...
 
 
 def parse_sim_url(url: str) -> dict[str, str]:
@@ -346,33 +331,22 @@ def _form() -> str:
 
 
 def _build_device(options: Mapping[str, str], clock: Clock) -> SimulatedDevice:
-    """A ``simulator.SimulatedTerminal`` configured from the config file and ``options``.
+    """The device the installed ``sim`` factory builds from ``options``.
 
-    Every failure becomes a ``SerialException`` naming the cause, because the
-    caller asked for a port and pyserial callers catch ``SerialException``.
+    The factory is found through the ``terminal.devices`` entry points
+    (:func:`terminal.devices.device_factory`), never imported by name: the
+    simulator imports the layers below, and a transport importing it back would
+    tie the two packages in a cycle. Every failure becomes a ``SerialException``
+    naming the cause, because the caller asked for a port and pyserial callers
+    catch ``SerialException``.
     """
     from terminal.errors import TerminalError
 
     try:
-        from simulator import SimulatedTerminal, SimulatorSettings
-        from terminal.config import load_config
-    except ImportError as exc:
-        raise SerialException(f"sim:// needs the simulator package, which failed: {exc}") from exc
-    overrides: dict[str, Any] = {}
-    if "card" in options:
-        overrides["default_card"] = options["card"]
-    if "delay" in options:
-        overrides["response_delay"] = float(options["delay"])
-    if "ledger" in options:
-        overrides["ledger_file"] = Path(options["ledger"])
+        factory = device_factory(_SCHEME)
+    except DeviceUnavailable as exc:
+        raise SerialException(str(exc)) from exc
     try:
-        config_file = Path(options["config"]) if "config" in options else None
-        if config_file is not None and not config_file.exists():
-            raise SerialException(f"sim:// config file {config_file} does not exist")
-        config = load_config(config_file)
-        settings = SimulatorSettings.from_config(config, **overrides)
-        return SimulatedTerminal(settings, clock=clock)
+        return factory(options, clock=clock)
     except (TerminalError, OSError, ValueError, KeyError) as exc:
-        if isinstance(exc, SerialException):
-            raise
         raise SerialException(f"cannot start the simulated terminal: {exc}") from exc
