@@ -12,6 +12,13 @@ timers (the same :class:`~terminal.link.LinkTimers`), and ``[simulator]``::
     batch = 1                    # batch number (60.2) to start from
     require_sign_on = false      # true: financial requests before 0800 sign-on get A0
     response_delay = 0.0         # seconds between ACKing a request and responding
+    require_mac = false          # true: a money request without field 64 gets A0
+    refund_window_days = 180     # a refund more than this many days after its original: 12
+    completion_tolerance_percent = 15  # a completion may exceed its pre-auth by this much
+
+    [security]                   # shared with the POS host: both ends must agree
+    master_key = "..."           # hex; default: the published test key (TEST_MASTER_KEY)
+    mac_algorithm = "cup-ecb"    # or "x9.9", "x9.19"
 
 Every default works with no file at all.
 """
@@ -26,6 +33,7 @@ from typing import Any
 from terminal.config import TerminalSettings, load_config
 from terminal.errors import ConfigError
 from terminal.link import LinkTimers
+from terminal.protocol.security import TEST_MASTER_KEY, MacAlgorithm, parse_master_key
 
 __all__ = ["MAX_BATCH", "SimulatorSettings", "load_settings"]
 
@@ -40,7 +48,12 @@ _SIMULATOR_KEYS = {
     "batch": "batch",
     "require_sign_on": "require_sign_on",
     "response_delay": "response_delay",
+    "require_mac": "require_mac",
+    "refund_window_days": "refund_window_days",
+    "completion_tolerance_percent": "completion_tolerance_percent",
 }
+# [security] keys the simulator shares with the POS host.
+_SECURITY_KEYS = ("master_key", "mac_algorithm")
 _TERMINAL_KEYS = ("terminal_id", "merchant_id", "tpdu", "header")
 _DEFAULTS = TerminalSettings()
 
@@ -60,6 +73,11 @@ class SimulatorSettings:
     batch: int = 1
     require_sign_on: bool = False
     response_delay: float = 0.0
+    require_mac: bool = False
+    refund_window_days: int = 180
+    completion_tolerance_percent: int = 15
+    master_key: str = TEST_MASTER_KEY.hex().upper()
+    mac_algorithm: str = MacAlgorithm.CUP_ECB.value
     link: LinkTimers = field(default_factory=LinkTimers)
 
     def __post_init__(self) -> None:
@@ -93,6 +111,27 @@ class SimulatorSettings:
         ):
             raise ConfigError(f"[simulator] response_delay must be seconds >= 0, got {delay!r}")
         object.__setattr__(self, "response_delay", float(delay))
+        if not isinstance(self.require_mac, bool):
+            raise ConfigError(
+                f"[simulator] require_mac must be true or false, got {self.require_mac!r}"
+            )
+        for name, top in (("refund_window_days", 100_000), ("completion_tolerance_percent", 100)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+                raise ConfigError(
+                    f"[simulator] {name} must be a whole number 0-{top}, got {value!r}"
+                )
+        try:
+            parse_master_key(self.master_key)
+        except ValueError as exc:
+            raise ConfigError(f"[security] {exc}") from None
+        try:
+            MacAlgorithm(self.mac_algorithm)
+        except ValueError:
+            known = ", ".join(a.value for a in MacAlgorithm)
+            raise ConfigError(
+                f"[security] mac_algorithm must be one of {known}, got {self.mac_algorithm!r}"
+            ) from None
         for name in ("cards_file", "ledger_file"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):
@@ -101,6 +140,10 @@ class SimulatorSettings:
                 object.__setattr__(self, name, Path(value).expanduser())
         if not isinstance(self.link, LinkTimers):
             raise ConfigError(f"link must be LinkTimers, got {type(self.link).__name__}")
+
+    @property
+    def master_key_bytes(self) -> bytes:
+        return parse_master_key(self.master_key)
 
     @property
     def batch_number(self) -> str:
@@ -129,6 +172,10 @@ class SimulatorSettings:
                 f"(known: {', '.join(sorted(_SIMULATOR_KEYS))})"
             )
         values.update({_SIMULATOR_KEYS[key]: value for key, value in section.items()})
+        security = config.get("security", {})
+        if not isinstance(security, dict):
+            raise ConfigError("[security] must be a table")
+        values.update({key: security[key] for key in _SECURITY_KEYS if key in security})
         values["link"] = LinkTimers.from_config(config)
 
         known = {f.name for f in fields(cls)}

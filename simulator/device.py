@@ -132,7 +132,7 @@ class SimulatedTerminal:
             log.warning("request %s does not decode (%s): answering 30", request.mti, _where(exc))
             response = self.terminal.reject(request, self._wall_time(), RC_FORMAT_ERROR)
         else:
-            response = self.terminal.handle(request, self._wall_time())
+            response = self.terminal.handle(request, self._wall_time(), raw=data)
         try:
             return encode(response, dialect=DIALECT)
         except ProtocolError as exc:

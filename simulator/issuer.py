@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from simulator.cards import CardProfile, CardStatus, PinOutcome
-from terminal.transactions.response_codes import APPROVED
+from terminal.protocol.response_codes import APPROVED
 
 __all__ = [
     "APPROVED",

@@ -1,62 +1,90 @@
-"""The acquirer's books: every financial exchange the virtual terminal answered.
+"""The acquirer's books: every financial exchange the virtual terminal answered, and its state.
 
 The ledger is what the simulated acquirer knows, kept apart from the POS
-host's journal so that the two can be reconciled against each other later
-(``totals(batch)``), exactly as a shop reconciles against its bank. It keeps
-balances too: a card's balance is its profile's opening balance until an entry
-for it exists, then the ``balance_after`` of its latest entry, so balances are
-derived from the entries and never disagree with them.
+host's journal so that the two can be reconciled against each other
+(:meth:`Ledger.totals`), as a shop reconciles against its bank. It knows every
+original, so the acquirer's rules (a void only once, refunds never above the
+original, the card that paid) are queries on it; balances are derived from
+the entries (each carries the card's balance after it), never kept apart.
 
-A card number is stored only masked (first 6, last 4). With a path the ledger is
-a JSON file, rewritten atomically (temp file + fsync + ``os.replace``) after
-every entry and read back on start, so a simulator restarted mid-test keeps its
-books. Several simulator processes may share one file (six ``terminal sale``
-runs at once on ``sim://?ledger=...``): every change is made holding an
-exclusive ``flock`` on ``<ledger>.lock`` beside it, on the books re-read under
-that lock, so no process writes back a stale copy over another's entries.
-
-The file also keeps the exchange sequence (``"sequence"``), from which the
-host builds RRNs and authorisation codes; it is drawn under the same lock, so it
-never repeats across processes or restarts. An in-memory ledger starts its
-sequence at a random point, so two simulator processes started in the same
-second are unlikely to hand out the same RRN.
+With a path the books are a SQLite file (WAL, ``synchronous=FULL``, schema
+versioned: :mod:`terminal.database`); without one, a private in-memory
+database. Several simulator processes may share one file (six ``terminal
+sale`` runs at once on ``sim://?ledger=...``): everything a booking decides on
+is read and written inside one :meth:`Ledger.locked` transaction, which takes
+SQLite's write lock first. The file also keeps the terminal's state between
+runs (open batch, sign-on, working keys, the card presented next) and the
+exchange sequence that RRNs and authorisation codes come from, drawn in the
+same transaction as the entry it numbers. A card number is stored only masked.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
-import os
 import secrets
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from simulator.cards import CardProfile
-from simulator.issuer import APPROVED
-from terminal.errors import ConfigError
-from terminal.files import replace_atomically
+from terminal.database import open_database, transaction
+from terminal.protocol.catalogue import CATALOGUE, Effect, Kind
+from terminal.protocol.response_codes import APPROVED
 
-__all__ = ["LEDGER_FILE_VERSION", "BatchTotals", "Ledger", "LedgerEntry"]
+__all__ = ["LEDGER_SCHEMA_VERSION", "BatchTotals", "Ledger", "LedgerEntry"]
 
-LEDGER_FILE_VERSION = 1
 # The exchange sequence runs 1..999999 and wraps: six digits of an RRN.
 SEQUENCE_MODULUS = 1_000_000
 
 log = logging.getLogger("simulator")
+
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE entries (
+            id INTEGER PRIMARY KEY,
+            lane TEXT NOT NULL,
+            time TEXT NOT NULL,
+            batch TEXT NOT NULL,
+            trace TEXT NOT NULL,
+            rrn TEXT NOT NULL,
+            auth_code TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            mti TEXT NOT NULL,
+            processing_code TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            response_code TEXT NOT NULL,
+            card TEXT NOT NULL,
+            masked_pan TEXT NOT NULL,
+            balance_after INTEGER NOT NULL,
+            delta INTEGER NOT NULL DEFAULT 0,
+            original_id INTEGER REFERENCES entries(id),
+            reversed INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (lane, batch, trace, mti)
+        )""",
+        "CREATE INDEX entries_rrn ON entries (rrn)",
+        "CREATE INDEX entries_original ON entries (original_id)",
+        "CREATE TABLE state (lane TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,"
+        " PRIMARY KEY (lane, name))",
+    ),
+)
+LEDGER_SCHEMA_VERSION = len(_MIGRATIONS)
+_GLOBAL = ""  # the state "lane" of what all lanes share (the exchange sequence)
 
 
 @dataclass(frozen=True)
 class LedgerEntry:
     """One answered financial request, approved or declined.
 
-    ``auth_code`` is ``""`` for a decline. ``balance_after`` is the card's balance
-    once this entry is booked (unchanged by declines and inquiries).
+    ``auth_code`` is ``""`` for a decline. ``balance_after`` is the card's
+    available balance once this entry is booked, ``delta`` what it changed by
+    (0 for declines and inquiries). ``original_id`` points at the entry a void,
+    refund, completion, cancel or reversal refers to. ``id`` is given by the
+    books when the entry is recorded.
     """
 
     time: datetime
@@ -71,38 +99,39 @@ class LedgerEntry:
     card: str
     masked_pan: str
     balance_after: int
+    kind: str = Kind.SALE.value
+    lane: str = ""
+    delta: int = 0
+    original_id: int | None = None
+    reversed: bool = False
+    id: int | None = None
 
     def __post_init__(self) -> None:
-        # The one place a careless caller could put a full card number into a file.
+        # The one place a careless caller could put a full card number into the books.
         if "*" not in self.masked_pan:
             raise ValueError("LedgerEntry.masked_pan must be masked (first 6 and last 4 only)")
-        for name in ("amount", "balance_after"):
+        for name in ("amount", "balance_after", "delta"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError(f"LedgerEntry.{name} must be int fen, got {value!r}")
+        Kind(self.kind)
 
     @property
     def approved(self) -> bool:
         return self.response_code == APPROVED
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["time"] = self.time.isoformat()
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LedgerEntry:
-        values = dict(data)
-        values["time"] = datetime.fromisoformat(values["time"])
-        return cls(**values)
+    @property
+    def effect(self) -> Effect:
+        return CATALOGUE[Kind(self.kind)].effect
 
 
 @dataclass(frozen=True)
 class BatchTotals:
-    """Approved money movements of one batch, the figures a settlement (0500) compares.
+    """Approved money movements of one batch: what a settlement (0500) compares.
 
-    Debits are sales (processing code ``00xxxx``), credits voids and refunds
-    (``20xxxx``); inquiries move no money and are not counted.
+    Debits are sales and completions that were neither voided nor reversed;
+    credits are refunds. Inquiries, pre-authorizations and their cancels move
+    no settled money and are not counted.
     """
 
     batch: str
@@ -112,193 +141,213 @@ class BatchTotals:
     credit_amount: int = 0
 
 
+_COLUMNS = tuple(f.name for f in fields(LedgerEntry) if f.name != "id")
+
+
 class Ledger:
-    """The acquirer's entries and card balances, in memory or in a JSON file.
+    """The acquirer's entries, balances and terminal state, in memory or in a SQLite file."""
 
-    With a file, every read sees the books as they are on disk (another
-    process may have booked since), and every change happens under an
-    exclusive lock on ``<path>.lock``: see :meth:`locked`.
-    """
-
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else None
-        self._entries: list[LedgerEntry] = []
-        self._balances: dict[str, int] = {}
-        self._by_trace: dict[tuple[str, str], LedgerEntry] = {}
-        # In memory nothing persists the sequence: start it somewhere random so
-        # that simulator processes started in the same second differ in their RRNs.
-        self._sequence = secrets.randbelow(SEQUENCE_MODULUS - 1) if path is None else 0
-        self._signature: tuple[int, int, int] | None = None
-        self._thread_lock = threading.RLock()
-        self._lock_depth = 0
-        if self.path is not None and self.path.exists():
-            self._reload(force=True)
-            log.info("ledger loaded", extra={"path": str(self.path), "entries": len(self)})
+        self._db = open_database(
+            self.path if self.path is not None else ":memory:", _MIGRATIONS, what="ledger"
+        )
+        self._lock = threading.RLock()
+        self._depth = 0
+        if self.path is None:
+            # Nothing persists an in-memory sequence: start it somewhere random so that
+            # simulator processes started in the same second differ in their RRNs.
+            self._set_state(_GLOBAL, "sequence", str(secrets.randbelow(SEQUENCE_MODULUS - 1)))
+        else:
+            log.info("ledger opened", extra={"path": str(self.path), "entries": len(self)})
 
-    @property
-    def lock_path(self) -> Path | None:
-        """The lock file beside the ledger file (``None`` in memory)."""
-        return self.path.with_name(self.path.name + ".lock") if self.path is not None else None
+    def close(self) -> None:
+        self._db.close()
+
+    # -- reading --------------------------------------------------------------------
 
     def __len__(self) -> int:
-        self._reload()
-        return len(self._entries)
+        return int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
     def entries(self) -> list[LedgerEntry]:
-        """All entries, oldest first (a copy: the books are changed only by :meth:`record`)."""
-        self._reload()
-        return list(self._entries)
+        """All entries, oldest first."""
+        return [_entry(row) for row in self._db.execute("SELECT * FROM entries ORDER BY id")]
+
+    def get(self, entry_id: int) -> LedgerEntry | None:
+        row = self._db.execute("SELECT * FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        return _entry(row) if row else None
 
     def balance(self, card: CardProfile) -> int:
-        """The card's balance in fen now."""
-        self._reload()
-        return self._balances.get(card.name, card.balance)
+        """The card's available balance in fen now."""
+        row = self._db.execute(
+            "SELECT balance_after FROM entries WHERE card = ? ORDER BY id DESC LIMIT 1",
+            (card.name,),
+        ).fetchone()
+        return int(row[0]) if row else card.balance
 
-    def find(self, batch: str, trace: str) -> LedgerEntry | None:
-        """The entry for this batch and trace, if any: how repeats are recognised."""
-        self._reload()
-        return self._by_trace.get((batch, trace))
+    def find(self, batch: str, trace: str, *, lane: str | None = None,
+             mti: str | None = None) -> LedgerEntry | None:
+        """The entry for this batch and trace (and MTI), if any: how repeats are recognised.
 
-    def last_batch(self) -> str | None:
+        Without ``mti``, reversals (0400, which reuse their original's trace) are left out.
+        """
+        sql = "SELECT * FROM entries WHERE batch = ? AND trace = ?"
+        args: list[Any] = [batch, trace]
+        if lane is not None:
+            sql += " AND lane = ?"
+            args.append(lane)
+        if mti is None:
+            sql += " AND mti <> '0400'"
+        else:
+            sql += " AND mti = ?"
+            args.append(mti)
+        row = self._db.execute(sql + " ORDER BY id LIMIT 1", args).fetchone()
+        return _entry(row) if row else None
+
+    def last_batch(self, lane: str | None = None) -> str | None:
         """The batch of the newest entry, so a restarted terminal does not reuse old batches."""
-        self._reload()
-        return self._entries[-1].batch if self._entries else None
+        sql, args = "SELECT batch FROM entries", ()
+        if lane is not None:
+            sql, args = sql + " WHERE lane = ?", (lane,)
+        row = self._db.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+        return str(row[0]) if row else None
 
-    @contextmanager
-    def locked(self) -> Iterator[Ledger]:
-        """Hold the books exclusively: fresh from the file, no other process changing them.
+    def followers(self, original_id: int, kind: Kind) -> list[LedgerEntry]:
+        """Approved, unreversed entries of ``kind`` that refer to ``original_id``."""
+        rows = self._db.execute(
+            "SELECT * FROM entries WHERE original_id = ? AND kind = ? AND response_code = ?"
+            " AND reversed = 0 ORDER BY id",
+            (original_id, kind.value, APPROVED),
+        )
+        return [_entry(row) for row in rows]
 
-        Everything a booking decides on (is this a repeat? the card's balance,
-        the next sequence) must be read inside one ``with ledger.locked():``
-        together with the :meth:`record` it leads to. Re-entrant; a no-op file
-        lock for an in-memory ledger (threads are still serialised).
-        """
-        with self._thread_lock:
-            if self._lock_depth or self.lock_path is None:
-                self._lock_depth += 1
-                try:
-                    yield self
-                finally:
-                    self._lock_depth -= 1
-                return
-            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._lock_depth = 1
-                try:
-                    self._reload(force=True)
-                    yield self
-                finally:
-                    self._lock_depth = 0
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-            finally:
-                os.close(fd)
-
-    def next_sequence(self) -> int:
-        """Draw the next exchange sequence (1..999999), persisted with the file's books.
-
-        Call it holding :meth:`locked` and record the entry built from it in the
-        same hold: the draw is saved with that entry, so it is unique across
-        processes and restarts (until it wraps after 999999 exchanges).
-        """
-        with self.locked():
-            self._sequence = self._sequence % (SEQUENCE_MODULUS - 1) + 1
-            return self._sequence
-
-    def book(self, build: Callable[[int], LedgerEntry]) -> LedgerEntry:
-        """Record the entry ``build(sequence)`` makes from a freshly drawn sequence; return it.
-
-        The draw, the build and the write happen under one hold of the lock.
-        """
-        with self.locked():
-            entry = build(self.next_sequence())
-            self.record(entry)
-            return entry
-
-    def record(self, entry: LedgerEntry) -> None:
-        """Book ``entry`` (the card's balance becomes its ``balance_after``) and save.
-
-        With a file: under the lock, on the books as they are on disk now, so
-        entries other processes booked meanwhile are kept.
-        """
-        with self.locked():
-            if (entry.batch, entry.trace) in self._by_trace:
-                raise ValueError(f"batch {entry.batch} trace {entry.trace} is already booked")
-            self._index(entry)
-            if self.path is not None:
-                self._write(self.path)
-
-    def totals(self, batch: str) -> BatchTotals:
+    def totals(self, batch: str, lane: str | None = None) -> BatchTotals:
         """Counts and amounts (fen) of the approved debits and credits in ``batch``."""
         debit_count = debit_amount = credit_count = credit_amount = 0
         for entry in self.entries():
-            if entry.batch != batch or not entry.approved:
+            if entry.batch != batch or not entry.approved or entry.reversed:
                 continue
-            if entry.processing_code.startswith("00"):
+            if lane is not None and entry.lane != lane:
+                continue
+            if entry.effect is Effect.DEBIT:
+                if entry.id is not None and self._cancelled(entry.id):
+                    continue
                 debit_count += 1
                 debit_amount += entry.amount
-            elif entry.processing_code.startswith("20"):
+            elif entry.effect is Effect.CREDIT:
                 credit_count += 1
                 credit_amount += entry.amount
         return BatchTotals(batch, debit_count, debit_amount, credit_count, credit_amount)
 
-    def _index(self, entry: LedgerEntry) -> None:
-        self._entries.append(entry)
-        self._balances[entry.card] = entry.balance_after
-        self._by_trace[(entry.batch, entry.trace)] = entry
+    # -- terminal state ---------------------------------------------------------------
 
-    def _reload(self, *, force: bool = False) -> None:
-        """Take the books from the file if it changed since last read (always if ``force``).
+    def state(self, lane: str, name: str, default: str | None = None) -> str | None:
+        """A named piece of the terminal's state (batch, sign-on, keys, next card)."""
+        row = self._db.execute(
+            "SELECT value FROM state WHERE lane = ? AND name = ?", (lane, name)
+        ).fetchone()
+        return str(row[0]) if row else default
 
-        The file is only ever replaced whole (``os.replace``), so a read without
-        the lock still sees one complete version.
+    def set_state(self, lane: str, name: str, value: str | None) -> None:
+        """Set (``None``: forget) a named piece of state, durably."""
+        with self.locked():
+            self._set_state(lane, name, value)
+
+    def take_state(self, lane: str, name: str) -> str | None:
+        """Read and forget a piece of state in one step (the card presented next)."""
+        with self.locked():
+            value = self.state(lane, name)
+            if value is not None:
+                self._set_state(lane, name, None)
+            return value
+
+    # -- writing ----------------------------------------------------------------------
+
+    @contextmanager
+    def locked(self) -> Iterator[Ledger]:
+        """Hold the books exclusively: one write transaction, re-entrant within a thread.
+
+        Everything a booking decides on (is this a repeat? the card's balance,
+        the original's refunds, the next sequence) must be read inside one
+        ``with ledger.locked():`` together with the writes it leads to.
         """
-        if self.path is None or (self._lock_depth and not force):
-            return
-        with self._thread_lock:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            with transaction(self._db):
+                self._depth = 1
+                try:
+                    yield self
+                finally:
+                    self._depth = 0
+
+    def next_sequence(self) -> int:
+        """Draw the next exchange sequence (1..999999), saved with the books.
+
+        Call it holding :meth:`locked` and record the entry built from it in
+        the same hold, so it is unique across processes and restarts.
+        """
+        with self.locked():
+            current = int(self.state(_GLOBAL, "sequence", "0") or 0)
+            value = current % (SEQUENCE_MODULUS - 1) + 1
+            self._set_state(_GLOBAL, "sequence", str(value))
+            return value
+
+    def book(self, build: Callable[[int], LedgerEntry]) -> LedgerEntry:
+        """Record the entry ``build(sequence)`` makes from a freshly drawn sequence; return it."""
+        with self.locked():
+            return self.record(build(self.next_sequence()))
+
+    def record(self, entry: LedgerEntry) -> LedgerEntry:
+        """Book ``entry``; the returned copy carries its ``id``."""
+        with self.locked():
+            values = {name: getattr(entry, name) for name in _COLUMNS}
+            values["time"] = entry.time.isoformat()
+            values["reversed"] = int(entry.reversed)
             try:
-                stat = self.path.stat()
-            except FileNotFoundError:
-                return
-            signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-            if not force and signature == self._signature:
-                return
-            entries, sequence = self._read(self.path)
-            self._entries, self._balances, self._by_trace = [], {}, {}
-            for entry in entries:
-                self._index(entry)
-            self._sequence = sequence
-            self._signature = signature
+                cursor = self._db.execute(
+                    f"INSERT INTO entries ({', '.join(_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
+                    [values[name] for name in _COLUMNS],
+                )
+            except sqlite3.IntegrityError:
+                raise ValueError(
+                    f"batch {entry.batch} trace {entry.trace} ({entry.mti}) is already booked"
+                ) from None
+            return replace(entry, id=cursor.lastrowid)
 
-    @staticmethod
-    def _read(path: Path) -> tuple[list[LedgerEntry], int]:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot read ledger file {path}: {exc}") from exc
-        if not isinstance(data, dict) or data.get("version") != LEDGER_FILE_VERSION:
-            raise ConfigError(
-                f"ledger file {path}: expected version {LEDGER_FILE_VERSION}, "
-                f"got {data.get('version') if isinstance(data, dict) else data!r}"
+    def mark_reversed(self, entry_id: int) -> None:
+        with self.locked():
+            self._db.execute("UPDATE entries SET reversed = 1 WHERE id = ?", (entry_id,))
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _cancelled(self, entry_id: int) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM entries WHERE original_id = ? AND kind IN (?, ?) AND response_code = ?"
+            " AND reversed = 0 LIMIT 1",
+            (entry_id, Kind.VOID.value, Kind.COMPLETION_VOID.value, APPROVED),
+        ).fetchone()
+        return row is not None
+
+    def _set_state(self, lane: str, name: str, value: str | None) -> None:
+        if value is None:
+            self._db.execute("DELETE FROM state WHERE lane = ? AND name = ?", (lane, name))
+        else:
+            self._db.execute(
+                "INSERT INTO state (lane, name, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (lane, name) DO UPDATE SET value = excluded.value",
+                (lane, name, value),
             )
-        try:
-            entries = [LedgerEntry.from_json(item) for item in data.get("entries", [])]
-        except (TypeError, ValueError, KeyError) as exc:
-            raise ConfigError(f"ledger file {path}: bad entry: {exc}") from exc
-        # A file written before the sequence was kept: one draw per entry so far.
-        sequence = data.get("sequence", len(entries) % SEQUENCE_MODULUS)
-        if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
-            raise ConfigError(f"ledger file {path}: bad sequence {sequence!r}")
-        return entries, sequence
 
-    def _write(self, path: Path) -> None:
-        document = {
-            "version": LEDGER_FILE_VERSION,
-            "sequence": self._sequence,
-            "entries": [entry.to_json() for entry in self._entries],
-        }
-        replace_atomically(path, json.dumps(document, ensure_ascii=False, indent=1))
-        stat = path.stat()
-        self._signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
+def _entry(row: sqlite3.Row) -> LedgerEntry:
+    values = dict(row)
+    values["time"] = datetime.fromisoformat(values["time"])
+    values["reversed"] = bool(values["reversed"])
+    return LedgerEntry(**values)

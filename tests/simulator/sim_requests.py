@@ -55,3 +55,49 @@ def network(code: str, mti: str = "0800", **changes: Any) -> Message:
 
 def _numbered(changes: dict[str, Any]) -> dict[int, Any]:
     return {int(name.removeprefix("f")): value for name, value in changes.items()}
+
+
+def transaction(
+    kind: str,
+    amount: int | None = None,
+    *,
+    trace: str = "000100",
+    original: Message | None = None,
+    batch: str = "000001",
+    **changes: Any,
+) -> Message:
+    """A request of catalogue ``kind`` (``"void"``, ``"refund"``, ...) as the host builds it.
+
+    ``original`` is the original's *response*: its 37, 38, batch (60.2), trace
+    and date (13) go into 37, 38 and 61.
+    """
+    from terminal.protocol.catalogue import CATALOGUE, Kind
+
+    row = CATALOGUE[Kind(kind)]
+    fields: dict[int, Any] = {
+        11: trace,
+        60: {"message_type": row.message_type, "batch": batch, "network_code": row.network_code},
+    }
+    if row.processing_code is not None:
+        fields[3] = row.processing_code
+        fields[25] = row.condition_code
+        fields[49] = "156"
+    if amount is not None:
+        fields[4] = f"{amount:012d}"
+    if original is not None:
+        fields[37] = original[37]
+        if 38 in original:
+            fields[38] = original[38]
+        fields[61] = {
+            "original_batch": original[60]["batch"],
+            "original_trace": original[11],
+            "original_date": original[13],
+        }
+    return _request(row.mti, fields, _numbered(changes))
+
+
+def reversal(of: Message, **changes: Any) -> Message:
+    """The 0400 reversing request ``of`` (same 3, 4, 11, 25, 60 as the original)."""
+    fields = {n: of[n] for n in (3, 4, 11, 25, 49, 60, 61) if n in of}
+    fields[39] = "98"
+    return _request("0400", fields, _numbered(changes))

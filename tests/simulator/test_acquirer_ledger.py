@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import multiprocessing
+import sqlite3
 from datetime import datetime
 
 import pytest
 from sim_requests import NOW, sale
 
 from simulator import Ledger, LedgerEntry, SimulatorSettings, VirtualTerminal, load_cards
+from simulator.ledger import LEDGER_SCHEMA_VERSION
 from terminal.errors import ConfigError
 
 
-def _entry(trace="000001", batch="000001", code="00", amount=1234, pc="000000", balance=0):
+def _entry(
+    trace="000001", batch="000001", code="00", amount=1234, pc="000000", balance=0, kind="sale"
+):
     return LedgerEntry(
         time=datetime(2025, 3, 14, 10, 30, 15),
         batch=batch,
@@ -27,23 +30,22 @@ def _entry(trace="000001", batch="000001", code="00", amount=1234, pc="000000", 
         card="approved",
         masked_pan="622609******0048",
         balance_after=balance,
+        kind=kind,
     )
 
 
 def test_ledger_is_persisted_and_reloaded_with_no_full_card_number(tmp_path):
-    path = tmp_path / "books" / "ledger.json"
+    path = tmp_path / "books" / "ledger.sqlite3"
     cards = load_cards()
     terminal = VirtualTerminal(SimulatorSettings(), cards=cards, ledger=Ledger(path))
     for trace, card in (("000001", "approved"), ("000002", "lost"), ("000003", "limited")):
         terminal.present_card(card)
         terminal.handle(sale(60_000, trace=trace), NOW)
 
-    text = path.read_text(encoding="utf-8")
+    stored = b"".join(p.read_bytes() for p in path.parent.iterdir())
     for card in cards:
-        assert card.pan not in text
-    assert "622609******0048" in text
-    # No temp file left; the lock file beside the books is expected.
-    assert sorted(p.name for p in path.parent.iterdir()) == ["ledger.json", "ledger.json.lock"]
+        assert card.pan.encode() not in stored
+    assert b"622609******0048" in stored
 
     reloaded = Ledger(path)
     assert reloaded.entries() == terminal.ledger.entries()
@@ -68,8 +70,8 @@ def test_totals_count_approved_money_of_one_batch_only():
     ledger.record(_entry("000001", amount=1_000))
     ledger.record(_entry("000002", amount=2_000))
     ledger.record(_entry("000003", amount=9_999, code="51"))
-    ledger.record(_entry("000004", amount=0, pc="310000"))
-    ledger.record(_entry("000005", amount=300, pc="200000"))
+    ledger.record(_entry("000004", amount=0, pc="310000", kind="balance"))
+    ledger.record(_entry("000005", amount=300, pc="200000", kind="refund"))
     ledger.record(_entry("000001", batch="000002", amount=7_000))
     totals = ledger.totals("000001")
     assert (totals.debit_count, totals.debit_amount) == (2, 3_000)
@@ -95,22 +97,29 @@ def test_amounts_must_be_int_fen():
         LedgerEntry(**{**_entry().__dict__, "amount": 12.34})
 
 
-@pytest.mark.parametrize(
-    "text", ["not json", '{"version": 2, "entries": []}', '{"version": 1, "entries": [{}]}']
-)
-def test_an_unreadable_ledger_file_is_a_config_error_naming_it(tmp_path, text):
-    path = tmp_path / "ledger.json"
-    path.write_text(text)
+def test_an_unreadable_ledger_file_is_a_config_error_naming_it(tmp_path):
+    path = tmp_path / "ledger.sqlite3"
+    path.write_text("not a database, just text that is long enough to look like a header" * 20)
     with pytest.raises(ConfigError, match="ledger"):
         Ledger(path)
 
 
-def test_the_file_is_versioned_json(tmp_path):
-    path = tmp_path / "ledger.json"
+def test_a_ledger_from_a_newer_program_is_refused(tmp_path):
+    path = tmp_path / "ledger.sqlite3"
+    Ledger(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version={LEDGER_SCHEMA_VERSION + 1}")
+    with pytest.raises(ConfigError, match="newer version"):
+        Ledger(path)
+
+
+def test_the_file_is_sqlite_in_wal_mode_with_a_schema_version(tmp_path):
+    path = tmp_path / "ledger.sqlite3"
     Ledger(path).record(_entry())
-    document = json.loads(path.read_text())
-    assert document["version"] == 1
-    assert document["entries"][0]["amount"] == 1234
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LEDGER_SCHEMA_VERSION
+        assert db.execute("SELECT amount FROM entries").fetchone()[0] == 1234
 
 
 # -- several processes on one ledger file ---------------------------------------
@@ -130,7 +139,7 @@ def _sell_in_own_process(path, first_trace, start):
 
 
 def test_processes_sharing_a_ledger_file_lose_no_entry_and_repeat_no_rrn(tmp_path):
-    path = tmp_path / "ledger.json"
+    path = tmp_path / "ledger.sqlite3"
     context = multiprocessing.get_context("fork")
     start = context.Barrier(_PROCESSES)
     workers = [
@@ -157,7 +166,7 @@ def test_processes_sharing_a_ledger_file_lose_no_entry_and_repeat_no_rrn(tmp_pat
 
 
 def test_a_ledger_sees_entries_another_process_booked_since_it_loaded(tmp_path):
-    path = tmp_path / "ledger.json"
+    path = tmp_path / "ledger.sqlite3"
     mine, theirs = Ledger(path), Ledger(path)
     theirs.record(_entry("000001", amount=100, balance=900))
     mine.record(_entry("000002", amount=200, balance=700))
@@ -168,7 +177,7 @@ def test_a_ledger_sees_entries_another_process_booked_since_it_loaded(tmp_path):
 
 
 def test_the_rrn_sequence_survives_a_restart_on_the_same_file(tmp_path):
-    path = tmp_path / "ledger.json"
+    path = tmp_path / "ledger.sqlite3"
     cards = load_cards()
     first = VirtualTerminal(SimulatorSettings(), cards=cards, ledger=Ledger(path))
     first.handle(sale(trace="000001"), NOW)
@@ -176,7 +185,7 @@ def test_the_rrn_sequence_survives_a_restart_on_the_same_file(tmp_path):
     restarted.handle(sale(trace="000002"), NOW)
     rrns = [entry.rrn for entry in Ledger(path).entries()]
     assert len(set(rrns)) == 2
-    assert json.loads(path.read_text())["sequence"] == 2
+    assert Ledger(path).next_sequence() == 3
 
 
 def test_in_memory_ledgers_do_not_all_start_their_rrn_sequence_at_one():

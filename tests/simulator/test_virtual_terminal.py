@@ -139,8 +139,8 @@ def test_sign_on_returns_the_open_batch():
 
 def test_sign_off_ends_the_session(terminal):
     terminal.handle(network("001"), NOW)
-    response = terminal.handle(network("002"), NOW)
-    assert (response.mti, response[39]) == ("0810", "00")
+    response = terminal.handle(network("002", mti="0820"), NOW)
+    assert (response.mti, response[39]) == ("0830", "00")
     assert not terminal.signed_on
 
 
@@ -174,7 +174,7 @@ def test_echo_test_may_leave_out_the_ids_but_not_give_wrong_ones(terminal):
 
 
 def test_unknown_network_management_code_is_an_invalid_transaction(terminal):
-    assert terminal.handle(network("003"), NOW)[39] == "12"
+    assert terminal.handle(network("999"), NOW)[39] == "12"
 
 
 def test_trace_is_echoed_when_present(terminal):
@@ -276,8 +276,8 @@ def test_unknown_default_card_in_the_settings_fails_at_start():
         ({"f11": "12"}, "30"),
         ({"f4": "000000000000"}, "13"),
         ({"f3": "400000"}, "12"),
-        ({"f3": "200000", "f60": {"message_type": "23", "batch": "000001"}}, "40"),
-        ({"f25": "06", "f60": {"message_type": "20", "batch": "000001"}}, "40"),
+        ({"f3": "200000", "f60": {"message_type": "23", "batch": "000001"}}, "30"),
+        ({"f25": "06", "f60": {"message_type": "20", "batch": "000001"}}, "30"),
     ],
 )
 def test_requests_failing_checks_are_refused_and_not_booked(terminal, changes, code):
@@ -289,10 +289,10 @@ def test_requests_failing_checks_are_refused_and_not_booked(terminal, changes, c
 
 
 @pytest.mark.parametrize(("mti", "reply"), [("0220", "0230"), ("0400", "0410"), ("0500", "0510")])
-def test_cup_transactions_not_simulated_get_40(terminal, mti, reply):
+def test_money_and_settlement_requests_without_field_60_are_format_errors(terminal, mti, reply):
     request = Message(mti, {41: TERMINAL_ID, 42: MERCHANT_ID, 11: "000001"}, TPDU, HEADER)
     response = terminal.handle(request, NOW)
-    assert (response.mti, response[39], response[11]) == (reply, "40", "000001")
+    assert (response.mti, response[39], response[11]) == (reply, "30", "000001")
 
 
 def test_a_response_sent_as_a_request_is_an_invalid_transaction(terminal):

@@ -16,9 +16,9 @@ from terminal.clock import Clock, MonotonicClock
 from terminal.config import TerminalSettings
 from terminal.errors import LinkError, LinkTimeout, ProtocolError
 from terminal.protocol import Message, Tpdu, decode, encode
+from terminal.protocol.response_codes import APPROVED, describe
 from terminal.transactions.amount import MAX_AMOUNT_FEN
 from terminal.transactions.errors import ResponseMismatch, TransactionInDoubt
-from terminal.transactions.response_codes import APPROVED, describe
 from terminal.transactions.result import TransactionKind, TransactionResult
 from terminal.transactions.state import HostState
 

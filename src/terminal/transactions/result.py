@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from terminal.card_data import ProtectedPan
+from terminal.protocol.response_codes import ResponseCode
 from terminal.transactions.amount import format_fen
-from terminal.transactions.response_codes import ResponseCode
 
 __all__ = ["TransactionKind", "TransactionResult"]
 

@@ -1,0 +1,95 @@
+"""SQLite files kept the way money needs them: WAL, ``synchronous=FULL``, versioned schema.
+
+Shared by the host's journal (:mod:`terminal.journal`) and the simulator's books
+(:mod:`simulator.ledger`): each passes its own list of migrations. The schema
+version is SQLite's ``user_version``; opening a file applies the migrations it
+has not seen yet, each in its own transaction, and refuses a file written by a
+newer version of the program rather than guessing at its tables. SQLite's own
+file locking serialises writers across processes and platforms, so no
+``fcntl`` (or any lock file) is needed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from terminal.errors import ConfigError
+
+__all__ = ["BUSY_TIMEOUT_MS", "Migration", "open_database", "transaction"]
+
+#: How long a writer waits for another process's transaction before giving up.
+BUSY_TIMEOUT_MS = 30_000
+
+#: One schema step: the SQL statements that take version ``n`` to ``n + 1``.
+Migration = Sequence[str]
+
+
+def open_database(
+    path: Path | str, migrations: Sequence[Migration], *, what: str
+) -> sqlite3.Connection:
+    """Open (creating if needed) the SQLite file at ``path`` and bring its schema up to date.
+
+    ``what`` names the file in errors ("journal", "simulator books"). The
+    connection is in autocommit mode: every write goes through
+    :func:`transaction`. ``":memory:"`` gives a private in-memory database.
+    """
+    in_memory = str(path) == ":memory:"
+    if not in_memory:
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the directory of the {what} {path}: {exc}") from exc
+    try:
+        connection = sqlite3.connect(
+            str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
+        )
+        connection.row_factory = sqlite3.Row
+        if not in_memory:
+            mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise ConfigError(f"the {what} {path} cannot use WAL mode (got {mode})")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _migrate(connection, migrations, what=what, path=path)
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"cannot open the {what} {path}: {exc}") from exc
+    return connection
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken at once (``BEGIN IMMEDIATE``), committed or rolled back.
+
+    Taking the write lock at the start means what is read inside cannot be
+    changed by another process before the write that depends on it.
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _migrate(
+    connection: sqlite3.Connection, migrations: Sequence[Migration], *, what: str, path: object
+) -> None:
+    known = len(migrations)
+    with transaction(connection):
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > known:
+            raise ConfigError(
+                f"the {what} {path} has schema version {version}; this program knows "
+                f"up to {known}: use a newer version of terminal"
+            )
+        for number in range(version, known):
+            for statement in migrations[number]:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version={number + 1}")
