@@ -19,7 +19,6 @@ import logging
 import os
 import select
 import socket
-import termios
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -52,7 +51,12 @@ def make_raw(fd: int) -> None:
     0x11/0x13 are XON/XOFF, 0x0D would become 0x0A, and an echo would hand the
     POS its own request back as if the terminal had sent it. This is
     ``cfmakeraw``; ``tty.setraw`` leaves IXOFF, INLCR and IGNCR alone.
+
+    ``termios`` is imported here, not with the module: it does not exist on
+    Windows, where the TCP server in this module must still load.
     """
+    import termios
+
     attrs = termios.tcgetattr(fd)
     iflag, oflag, cflag, lflag = attrs[0], attrs[1], attrs[2], attrs[3]
     iflag &= ~(

@@ -2,19 +2,20 @@
 
 Kept in a small JSON file beside the config so that two sales from two runs of
 the CLI never reuse a trace (a terminal answers a reused trace with 94, or
-worse, replays the earlier answer). Updates take an exclusive ``flock`` and
+worse, replays the earlier answer). Updates take an exclusive lock (``filelock``, on any OS) and
 replace the file atomically, so two cash-register processes on one PC and a
 power cut mid-write both leave a valid counter.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock
 
 from terminal.files import replace_atomically
 
@@ -62,8 +63,7 @@ class HostState:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_suffix(".lock")
-        with lock_path.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with FileLock(lock_path):
             state = self._read()
             before = dict(state)
             yield state
