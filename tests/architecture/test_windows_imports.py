@@ -5,7 +5,7 @@ POSIX-only one that runs when the module loads. The run check starts a Python
 in which those modules cannot be imported at all (a meta-path finder refuses
 them, and pyserial's own POSIX backend, which needs them on Linux, is replaced
 by a stub as ``serialwin32`` would be on Windows), imports every package and
-runs a sale on ``sim://`` with a ledger file, which takes a file lock.
+runs a sale on ``sim://`` with the simulator's books in a file.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import textwrap
 from pathlib import Path
 
 from package_imports import ROOT, imports, modules
+
+from simulator import Ledger
 
 POSIX_ONLY = frozenset({"fcntl", "termios", "pty", "tty"})
 
@@ -32,7 +34,7 @@ def test_no_posix_only_module_is_imported_when_a_module_loads() -> None:
 
 
 def test_cli_and_simulator_work_where_posix_modules_do_not_exist(tmp_path: Path) -> None:
-    ledger = tmp_path / "ledger.json"
+    ledger = tmp_path / "books.sqlite"
     completed = subprocess.run(
         [sys.executable, "-c", _BLOCKED_RUN, str(ledger)],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
@@ -42,7 +44,11 @@ def test_cli_and_simulator_work_where_posix_modules_do_not_exist(tmp_path: Path)
     assert report["sale_exit_code"] == 0, completed.stderr
     assert report["refused"] == sorted(POSIX_ONLY)  # the finder really was in the way
     assert report["posix_modules_loaded"] == []
-    assert len(json.loads(ledger.read_text(encoding="utf-8"))["entries"]) == 1
+    books = Ledger(ledger)
+    try:
+        assert [entry.amount for entry in books.entries()] == [1234]
+    finally:
+        books.close()
 
 
 _BLOCKED_RUN = textwrap.dedent(
