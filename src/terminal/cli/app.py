@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from terminal.cli import codec as codec_commands
+from terminal.cli import printing as printing_commands
 from terminal.cli import simulate as simulate_commands
 from terminal.cli import transact as transact_commands
 
@@ -51,6 +52,7 @@ def _configure(
 codec_commands.register(app)
 simulate_commands.register(app)
 transact_commands.register(app)
+printing_commands.register(app)
 
 
 def main() -> None:
