@@ -7,8 +7,8 @@ from terminal.card_data import protect_pan
 from terminal.receipts.model import Original, ReceiptData
 
 KINDS = ("sale", "void", "refund", "balance", "preauth", "preauth_cancel", "preauth_complete",
-         "preauth_complete_void", "reversal")
-WITH_ORIGINAL = {"void", "refund", "preauth_complete", "preauth_complete_void", "preauth_cancel",
+         "completion_void", "reversal")
+WITH_ORIGINAL = {"void", "refund", "preauth_complete", "completion_void", "preauth_cancel",
                  "reversal"}
 KEY = b"k" * 32
 

@@ -64,3 +64,10 @@ def test_settlement_report_counts_and_sums_each_category_apart_and_the_net():
     assert any(line.startswith("退货 REFUND") and "RMB 5.00" in line for line in lines)
     assert any("净额" in line and line.endswith("RMB 29.68") for line in lines)
     assert any("不平 NOT BALANCED" in line for line in lines)
+
+
+def test_every_transaction_kind_of_the_catalogue_has_a_printed_name():
+    from terminal.protocol.catalogue import Kind
+    from terminal.receipts.names import KIND_NAMES
+
+    assert {kind.value for kind in Kind} == set(KIND_NAMES)

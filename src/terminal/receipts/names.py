@@ -1,8 +1,8 @@
 """What a receipt calls things: transaction types and entry modes, in Chinese and English.
 
-Keyed by the transaction kind's name (``sale``, ``void``, ...), the same names
-the transaction catalogue uses, so a new catalogue row needs one row here and
-no code. ``signature`` says whether the merchant copy carries a cardholder
+Keyed by the transaction kind's name (``sale``, ``void``, ...), the values of
+the catalogue's :class:`~terminal.protocol.catalogue.Kind`, so a new catalogue
+row needs one row here and no code (a test holds the two tables together). ``signature`` says whether the merchant copy carries a cardholder
 signature line (money leaves or returns to the card on the cardholder's word).
 """
 
@@ -34,12 +34,14 @@ KIND_NAMES: dict[str, KindName] = {
     "preauth": KindName("预授权", "PRE-AUTH", signature=True),
     "preauth_cancel": KindName("预授权撤销", "PRE-AUTH CANCEL", signature=True),
     "preauth_complete": KindName("预授权完成", "AUTH COMPLETE", signature=True),
-    "preauth_complete_void": KindName("预授权完成撤销", "COMPLETE VOID", signature=True),
+    "completion_void": KindName("预授权完成撤销", "COMPLETE VOID", signature=True),
     "reversal": KindName("冲正", "REVERSAL"),
     "settlement": KindName("结算", "SETTLEMENT"),
     "sign_on": KindName("签到", "SIGN-ON"),
     "sign_off": KindName("签退", "SIGN-OFF"),
     "echo": KindName("回响测试", "ECHO TEST"),
+    "batch_upload": KindName("批上送", "BATCH UPLOAD"),
+    "batch_upload_end": KindName("批上送结束", "BATCH UPLOAD END"),
 }
 
 # Field 22's first two digits (PAN entry mode).
