@@ -112,6 +112,7 @@ COMMANDS: dict[bytes, tuple[str, _Length, bool]] = {
     bytes([GS, 0x21]): ("char_size", _fixed(1), False),  # GS ! n
     bytes([GS, 0x42]): ("reverse", _fixed(1), False),  # GS B n
     bytes([GS, 0x56]): ("cut", _cut_length, False),  # GS V m [n]
+    bytes([GS, 0x72]): ("transmit_status", _fixed(1), False),  # GS r n (answered in turn)
     bytes([GS, 0x28, 0x6B]): ("2d_code", _length_prefixed, False),  # GS ( k
     bytes([FS, 0x26]): ("chinese_on", _fixed(0), False),  # FS &
     bytes([FS, 0x2E]): ("chinese_off", _fixed(0), False),  # FS .

@@ -430,6 +430,18 @@ class VirtualPrinter:
         self.slips.append(self._slip)
         self._slip = Slip()
 
+    def _cmd_transmit_status(self, args: bytes, offset: int) -> None:
+        """GS r n: answered when reached in the data, so its reply says all before it
+        printed. n=1 paper sensors (bits 0-1 near end, 2-3 end), n=2 drawer."""
+        n = args[0]
+        if n in (1, 49):
+            c = self.conditions
+            self._output.append((0x03 if c.paper_near_end else 0) | (0x0C if c.paper_out else 0))
+        elif n in (2, 50):
+            self._output.append(0x00)
+        else:
+            self._report(Unknown(b"\x1dr" + args, offset, f"GS r {n} not supported"))
+
     def _cmd_2d_code(self, args: bytes, offset: int) -> None:
         body = args[2:]
         if len(body) < 2 or body[0] != 49:

@@ -17,12 +17,15 @@ from urllib.parse import parse_qsl, urlencode
 
 import typer
 
-from terminal.config import load_config
+from terminal.config import TerminalSettings, load_config
 from terminal.errors import ConfigError
+from terminal.receipts.model import Copy, ReceiptData, SettlementReport
 from terminal.receipts.printers import DEFAULT_PRINTER, Printer, PrinterError, open_printer
+from terminal.receipts.queue import Job, JobState, PrintQueue
+from terminal.receipts.spool import SpoolReport, print_waiting
 from terminal.receipts.status import PrinterState
 
-__all__ = ["data_dir", "register", "resolve_printer"]
+__all__ = ["data_dir", "print_slips", "register", "resolve_printer"]
 
 EXIT_OK, EXIT_NOT_READY, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 PRINTER_ENV = "TERMINAL_PRINTER"
@@ -75,7 +78,146 @@ def status_command(
     raise typer.Exit(EXIT_UNREACHABLE if status.state is PrinterState.UNKNOWN else EXIT_NOT_READY)
 
 
+@printer_app.command("queue")
+def queue_command(
+    print_now: Annotated[
+        bool, typer.Option("--print", help="Print the waiting receipts now.")
+    ] = False,
+    retry: Annotated[
+        int | None,
+        typer.Option("--retry", help="An unconfirmed receipt did not come out: print it again."),
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Printed receipts too.")] = False,
+    printer: PrinterOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """List the receipts waiting for the printer (paper out, cover open, offline...).
+
+    Exit 0 when nothing is waiting (after printing, with --print), 1 when some are.
+    """
+    try:
+        loaded = load_config(config)
+        queue = open_queue(loaded)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE, as_json)
+    try:
+        queue.recover()
+        if retry is not None:
+            try:
+                queue.retry(retry)
+            except KeyError as exc:
+                _fail(str(exc).strip("'\""), EXIT_USAGE, as_json)
+        report = None
+        if print_now or retry is not None:
+            report = print_slips([], printer, loaded, queue=queue, quiet=as_json)
+        jobs = queue.all() if show_all else queue.pending()
+    finally:
+        queue.close()
+    if as_json:
+        typer.echo(json.dumps({"jobs": [_job_dict(job) for job in jobs],
+                               "message": report.message if report else ""},
+                              ensure_ascii=False, indent=2))
+    elif not jobs:
+        typer.echo("no receipts waiting")
+    else:
+        for job in jobs:
+            note = f"  printer {job.printer_state}" if job.printer_state else ""
+            typer.echo(f"{job.id:>6}  {job.state.value:<11}  {job.describe()}"
+                       f"  attempts {job.attempts}{note}")
+    raise typer.Exit(EXIT_OK if not [j for j in jobs if j.state is not JobState.PRINTED]
+                     else EXIT_NOT_READY)
+
+
 # -- shared with the other printing commands ------------------------------------
+
+
+def print_slips(
+    slips: list[tuple[str, ReceiptData | SettlementReport, Copy | None]],
+    printer_url: str | None,
+    config: dict[str, Any],
+    *,
+    queue: PrintQueue | None = None,
+    quiet: bool = False,
+) -> SpoolReport:
+    """Queue ``slips`` (key, values, copy) and print whatever is waiting.
+
+    Never raises for a printer problem: the slips stay in the queue, the operator
+    is told on stderr, and the caller's exit code (the money's) is untouched. The
+    virtual printer's paper is written as text and PNG under the data directory.
+    """
+    own = queue is None
+    queue = queue or open_queue(config)
+    try:
+        for key, data, copy in slips:
+            queue.add(key, data, copy)
+        try:
+            device = open_configured_printer(printer_url, config)
+        except (ConfigError, PrinterError) as exc:
+            waiting = queue.waiting()
+            _tell(f"receipts not printed: {exc}; {len(waiting)} waiting in the queue "
+                  "(terminal printer queue)")
+            return SpoolReport(waiting=waiting, message=str(exc))
+        with device:
+            report = print_waiting(queue, device)
+            if device.virtual is not None and device.virtual.slips:
+                _write_virtual_paper(device, quiet)
+        if report.waiting:
+            _tell(f"{report.message}: {len(report.waiting)} receipt(s) waiting in the queue "
+                  "(terminal printer queue --print when the printer is back)")
+        return report
+    finally:
+        if own:
+            queue.close()
+
+
+def open_queue(config: dict[str, Any]) -> PrintQueue:
+    """The print queue of this terminal's lane, in the data directory."""
+    lane = TerminalSettings.from_config(config).terminal_id
+    return PrintQueue.open(data_dir() / "print-queue.sqlite", lane)
+
+
+def _write_virtual_paper(device: Printer, quiet: bool) -> None:
+    from datetime import datetime
+
+    from simulator.printer import NoCjkFont, render_png, render_text
+
+    folder = data_dir() / "virtual-printer"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    text = render_text(device.virtual.slips, device.virtual.dots)
+    text_path = folder / f"{stamp}.txt"
+    text_path.write_text(text, "utf-8")
+    if not quiet:
+        _echo_safely(text)
+        typer.echo(f"virtual printer: text {text_path}")
+    try:
+        png = render_png(device.virtual.slips, device.virtual.dots, folder / f"{stamp}.png")
+    except NoCjkFont as exc:
+        _tell(f"virtual printer: no PNG: {exc}")
+        return
+    if not quiet:
+        typer.echo(f"virtual printer: PNG {png}")
+
+
+def _echo_safely(text: str) -> None:
+    """Paper text on a console that may not encode Chinese: replaced, never fatal."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    typer.echo(text.encode(encoding, "replace").decode(encoding), nl=False)
+
+
+def _tell(message: str) -> None:
+    typer.echo(f"printer: {message}", err=True)
+
+
+def _job_dict(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id, "state": job.state.value, "receipt": job.describe(),
+        "document": job.document, "copy": job.copy.value if job.copy else None,
+        "attempts": job.attempts, "printer_state": job.printer_state,
+        "confirmed": job.confirmed, "created_at": job.created_at, "printed_at": job.printed_at,
+    }
+
 
 
 def resolve_printer(explicit: str | None, config: dict[str, Any]) -> str:

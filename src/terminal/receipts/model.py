@@ -10,7 +10,8 @@ that is checked when the template is loaded.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+import json
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from terminal.receipts.lookup_code import LookupKey
@@ -235,6 +236,27 @@ class SettlementReport:
             values[f"{name}_count"] = str(line.count)
             values[f"{name}_amount"] = f"RMB {format_fen(line.amount_fen)}"
         return values
+
+
+def to_payload(data: ReceiptData | SettlementReport) -> str:
+    """The receipt's values as JSON, for a print job waiting in the queue (the values,
+    never printer bytes: the slip is laid out again when it prints)."""
+    document = "settlement" if isinstance(data, SettlementReport) else "transaction"
+    return json.dumps({"document": document, "values": asdict(data)}, ensure_ascii=False,
+                      sort_keys=True)
+
+
+def from_payload(text: str) -> ReceiptData | SettlementReport:
+    """The values :func:`to_payload` wrote."""
+    payload = json.loads(text)
+    values = dict(payload["values"])
+    if payload["document"] == "settlement":
+        for name in ("sales", "completions", "voids", "refunds"):
+            values[name] = SettlementLine(**values[name])
+        return SettlementReport(**values)
+    if values.get("original") is not None:
+        values["original"] = Original(**values["original"])
+    return ReceiptData(**values)
 
 
 def _month_day(mmdd: str | None) -> str:

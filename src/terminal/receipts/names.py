@@ -2,8 +2,9 @@
 
 Keyed by the transaction kind's name (``sale``, ``void``, ...), the values of
 the catalogue's :class:`~terminal.protocol.catalogue.Kind`, so a new catalogue
-row needs one row here and no code (a test holds the two tables together). ``signature`` says whether the merchant copy carries a cardholder
-signature line (money leaves or returns to the card on the cardholder's word).
+row needs one row here and no code (a test holds the two tables together).
+``signature`` says whether the merchant copy carries a cardholder signature
+line (money leaves or returns to the card on the cardholder's word).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ pyserial URL options and no read timeout apart from the write one.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -36,6 +37,7 @@ __all__ = ["DEFAULT_PRINTER", "Printer", "PrinterError", "open_printer"]
 
 DEFAULT_PRINTER = "virtual://"
 CLEAR_BUFFERS = bytes([0x10, 0x14, 8, 1, 3, 20, 1, 6, 2, 8])  # DLE DC4 8: clear buffers
+PAPER_SENSOR_STATUS = b"\x1dr\x01"  # GS r 1: answered only after everything before it
 
 _COMMON = {"profile", "timeout"}
 _SERIAL = {"baudrate", "bytesize", "parity", "stopbits", "xonxoff", "rtscts", "dsrdtr"}
@@ -83,6 +85,26 @@ class Printer:
             write_document(self.escpos, document, self.profile)
         except (OSError, DeviceNotFoundError) as exc:
             raise PrinterError(f"cannot write to {self.url}: {exc}") from exc
+
+    def confirm_printed(self, timeout: float) -> bool:
+        """Whether everything sent so far (the cut included) has been printed.
+
+        ``GS r 1`` is not a real-time command: the printer answers it in turn, after
+        the data before it, so its reply means the slip is out and cut. A printer
+        that stopped (paper out, cover open) holds it unanswered. A status byte
+        (bit 4 set) arriving meanwhile is passed over: ``GS r``'s reply has bit 4 clear.
+        """
+        if not self.can_answer:
+            return False
+        self._send(PAPER_SENSOR_STATUS)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self._receive()
+            if any(byte & 0x90 == 0 for byte in got):
+                return True
+            if not got and self.virtual is not None:
+                return False  # in-process: an answer would be here already
+        return False
 
     def clear_buffers(self) -> None:
         """Drop what the printer still holds of an interrupted receipt (``DLE DC4 8``),
