@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import qrcode
 
 from simulator.printer.commands import Command, RealTime, Text, Token, Tokenizer, Unknown
 
-__all__ = ["Conditions", "Glyph", "PrintedRow", "Slip", "VirtualPrinter"]
+__all__ = ["Conditions", "Glyph", "PaperFiles", "PrintedRow", "Slip", "VirtualPrinter"]
 
 log = logging.getLogger("simulator.printer")
 
@@ -41,6 +42,16 @@ DEFAULT_SPACING = 30  # ESC 2: 1/6 inch at 180 units per inch, in 203 dpi dots
 _CLEAR_BUFFERS = bytes([8, 1, 3, 20, 1, 6, 2, 8])  # DLE DC4 fn=8 and its fixed bytes
 _QR_LEVELS = {48: qrcode.constants.ERROR_CORRECT_L, 49: qrcode.constants.ERROR_CORRECT_M,
               50: qrcode.constants.ERROR_CORRECT_Q, 51: qrcode.constants.ERROR_CORRECT_H}
+
+
+@dataclass(frozen=True, slots=True)
+class PaperFiles:
+    """Where :meth:`VirtualPrinter.save` put the paper, and the text itself."""
+
+    text: str
+    text_path: Path
+    png: Path | None
+    problem: str
 
 
 @dataclass
@@ -190,6 +201,24 @@ class VirtualPrinter:
         self.conditions.paper_out = False
         self.paper_lines_left = lines
         self._resume()
+
+    def save(self, folder: Path, stem: str) -> PaperFiles:
+        """Write the paper so far as ``stem.txt`` and ``stem.png`` in ``folder``.
+
+        The text is always written; the PNG needs a CJK font, and without one
+        :attr:`PaperFiles.problem` says so (the caller shows it) and ``png`` is None.
+        """
+        from simulator.printer.render import NoCjkFont, render_png, render_text
+
+        folder.mkdir(parents=True, exist_ok=True)
+        text = render_text(self.slips, self.dots)
+        text_path = folder / f"{stem}.txt"
+        text_path.write_text(text, "utf-8")
+        try:
+            png = render_png(self.slips, self.dots, folder / f"{stem}.png")
+        except NoCjkFont as exc:
+            return PaperFiles(text, text_path, None, str(exc))
+        return PaperFiles(text, text_path, png, "")
 
     @property
     def held(self) -> int:

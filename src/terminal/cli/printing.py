@@ -180,24 +180,15 @@ def open_queue(config: dict[str, Any]) -> PrintQueue:
 def _write_virtual_paper(device: Printer, quiet: bool) -> None:
     from datetime import datetime
 
-    from simulator.printer import NoCjkFont, render_png, render_text
-
-    folder = data_dir() / "virtual-printer"
-    folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    text = render_text(device.virtual.slips, device.virtual.dots)
-    text_path = folder / f"{stamp}.txt"
-    text_path.write_text(text, "utf-8")
+    paper = device.virtual.save(data_dir() / "virtual-printer", stamp)
     if not quiet:
-        _echo_safely(text)
-        typer.echo(f"virtual printer: text {text_path}")
-    try:
-        png = render_png(device.virtual.slips, device.virtual.dots, folder / f"{stamp}.png")
-    except NoCjkFont as exc:
-        _tell(f"virtual printer: no PNG: {exc}")
-        return
-    if not quiet:
-        typer.echo(f"virtual printer: PNG {png}")
+        _echo_safely(paper.text)
+        typer.echo(f"virtual printer: text {paper.text_path}")
+    if paper.problem:
+        _tell(f"virtual printer: no PNG: {paper.problem}")
+    elif not quiet:
+        typer.echo(f"virtual printer: PNG {paper.png}")
 
 
 def _echo_safely(text: str) -> None:

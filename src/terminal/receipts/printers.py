@@ -27,6 +27,8 @@ from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import File, Network
 
+from terminal.clock import MonotonicClock
+from terminal.devices import device_factory
 from terminal.errors import ConfigError, TerminalError
 from terminal.receipts.document import Document
 from terminal.receipts.escpos_writer import write_document
@@ -42,15 +44,6 @@ PAPER_SENSOR_STATUS = b"\x1dr\x01"  # GS r 1: answered only after everything bef
 _COMMON = {"profile", "timeout"}
 _SERIAL = {"baudrate", "bytesize", "parity", "stopbits", "xonxoff", "rtscts", "dsrdtr"}
 _VIRTUAL = {"state", "paper_lines"}
-_VIRTUAL_STATES = {
-    "ready": {},
-    "paper-near-end": {"paper_near_end": True},
-    "paper-out": {"paper_out": True},
-    "cover-open": {"cover_open": True},
-    "offline": {"offline": True},
-    "error": {"cutter_error": True},
-    "no-answer": {"no_answer": True},
-}
 
 
 class PrinterError(TerminalError):
@@ -225,15 +218,10 @@ def _open_usb(url, parts, options, profile, timeout) -> Printer:
 
 
 def _open_virtual(url, parts, options, profile, timeout) -> Printer:
-    from simulator.printer import VirtualPrinter  # the simulator only when asked for
-
-    state = options.get("state", "ready")
-    if state not in _VIRTUAL_STATES:
-        raise ConfigError(f"printer URL {url!r}: state is one of {', '.join(_VIRTUAL_STATES)}")
-    device = VirtualPrinter(dots=profile.dots, encoding=profile.encoding)
-    device.set_conditions(**_VIRTUAL_STATES[state])
-    if "paper_lines" in options:
-        device.load_paper(int(_number(options, "paper_lines", 0, url)))
+    # Found through the terminal.devices entry point: receipts never imports the simulator.
+    factory = device_factory("virtual")
+    device = factory({**options, "dots": str(profile.dots), "encoding": profile.encoding},
+                     clock=MonotonicClock())
     printer = _InProcess(device, profile=profile.escpos_profile)
     # In-process replies are there at once; no need to wait long for silence.
     return Printer(url, printer, profile, min(timeout, 0.05), virtual=device, options=options)
