@@ -63,6 +63,11 @@ def simulate(
     config: Annotated[
         Path | None, typer.Option("--config", help="Config file to read instead of the default.")
     ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option("--replay", metavar="FILE",
+                     help="Answer as recorded in this trace (terminal --trace) instead."),
+    ] = None,
 ) -> None:
     """Run a simulated terminal on a pty or TCP port until Ctrl-C."""
     if pty == (tcp is not None):
@@ -70,7 +75,10 @@ def simulate(
     if config is not None and not config.exists():
         raise typer.BadParameter(f"config file {config} does not exist", param_hint="--config")
     try:
-        device = _build_device(config, card=card, ledger=ledger, delay=delay)
+        if replay is not None:
+            device = _build_replay(replay, config)
+        else:
+            device = _build_device(config, card=card, ledger=ledger, delay=delay)
     except TerminalError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(_EXIT_USAGE) from exc
@@ -100,6 +108,17 @@ def _build_device(
 
     settings = load_settings(config, default_card=card, ledger_file=ledger, response_delay=delay)
     return SimulatedTerminal(settings)
+
+
+def _build_replay(trace_file: Path, config: Path | None) -> Any:
+    """The device that plays ``trace_file`` back, with the config file's link timers."""
+    from simulator.replay import ReplayTerminal
+    from terminal.config import load_config
+    from terminal.link import LinkTimers
+    from terminal.trace import read_trace
+
+    timers = LinkTimers.from_config(load_config(config))
+    return ReplayTerminal(read_trace(trace_file), timers=timers)
 
 
 def _announce(address: str) -> None:

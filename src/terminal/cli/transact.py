@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from terminal.card_data import load_token_key
+from terminal.cli.tracing import traced
 from terminal.config import TerminalSettings, load_config, resolve_port
 from terminal.errors import ConfigError, LinkError, ProtocolError
 from terminal.link import LinkTimers, SerialLink
@@ -133,7 +134,7 @@ def _run(
 
 @contextmanager
 def _client(url: str, settings: TerminalSettings, timers: LinkTimers):
-    port = open_port(url)
+    port = traced(open_port(url), url)
     try:
         link = SerialLink(port, timers)
         yield TerminalClient(

@@ -1,0 +1,125 @@
+"""Wire traces: a session recorded with card data masked, shown decoded, replayed as the device."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from simulator import load_cards
+from simulator.replay import ReplayTerminal, exchanges_of
+from simulator.serve import PtySimulator
+from terminal.card_data import luhn_valid
+from terminal.cli.app import app
+from terminal.trace import TraceError, read_trace
+
+CARD_LIKE = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+
+
+def _record_sale(tmp_path, *args: str) -> tuple[object, object]:
+    trace = tmp_path / "sale.trace"
+    port = f"sim://?ledger={tmp_path / 'ledger.json'}"
+    outcome = CliRunner().invoke(
+        app, ["--trace", str(trace), "sale", "12.34", "--json", "--port", port, *args]
+    )
+    return outcome, trace
+
+
+def _no_card_number_in(data: bytes) -> None:
+    text = data.decode("latin-1")
+    for card in load_cards():
+        assert card.pan not in text, card.name
+        assert card.pan.encode().hex() not in text.lower(), card.name
+        assert card.pan not in text.replace(" ", ""), card.name
+    runs = [r for r in CARD_LIKE.findall(text) if len(set(r)) > 2 and luhn_valid(r)]
+    assert runs == []
+
+
+def test_a_traced_sale_records_each_frame_and_answer_with_direction_and_time(tmp_path):
+    outcome, path = _record_sale(tmp_path)
+    assert outcome.exit_code == 0, outcome.output
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    assert header["format"] == "terminal-trace" and header["version"] == 1
+    assert header["port"] == "sim://"  # the query (ledger, card) is not kept
+    events = [(r.direction, r.kind) for r in read_trace(path).records]
+    assert events == [("tx", "frame"), ("rx", "ack"), ("rx", "frame"), ("tx", "ack")]
+    times = [r.t for r in read_trace(path).records]
+    assert times == sorted(times)
+
+
+def test_a_trace_file_holds_no_full_card_number_in_any_form(tmp_path):
+    outcome, path = _record_sale(tmp_path, "--card", "contactless")
+    assert outcome.exit_code in (0, 1), outcome.output
+    data = path.read_bytes()
+    # The masked number is there (first 6 digits hex-encoded in BCD), so the scan saw frames.
+    assert load_cards()["contactless"].pan[:6] in data.decode().lower()
+    _no_card_number_in(data)
+
+
+def test_trace_show_prints_the_frames_decoded_with_the_card_number_masked(tmp_path):
+    _, path = _record_sale(tmp_path)
+    shown = CliRunner().invoke(app, ["trace", "show", str(path)])
+    assert shown.exit_code == 0, shown.output
+    pan = load_cards()["approved"].pan
+    assert "frame 0200" in shown.output and "frame 0210" in shown.output
+    assert f"{pan[:6]}******{pan[-4:]}" in shown.output
+    assert "POS → terminal" in shown.output and "ACK" in shown.output
+    _no_card_number_in(shown.output.encode())
+
+
+def test_trace_record_runs_the_command_and_passes_its_exit_code_on(tmp_path):
+    path = tmp_path / "declined.trace"
+    outcome = CliRunner().invoke(
+        app,
+        ["trace", "record", str(path), "sale", "12.34", "--card", "expired", "--port",
+         f"sim://?ledger={tmp_path / 'ledger.json'}"],
+    )
+    assert outcome.exit_code == 1, outcome.output  # declined
+    assert [r.kind for r in read_trace(path).frames()] == ["frame", "frame"]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("", "empty"),
+        ('{"format": "other"}\n', "not a terminal-trace"),
+        ('{"format": "terminal-trace", "version": 9}\n', "version 9"),
+        ('{"format": "terminal-trace", "version": 1}\n{"t": 0, "dir": "up", "kind": "ack"}\n',
+         ":2: 'dir'"),
+        ('{"format": "terminal-trace", "version": 1}\nnot json\n', ":2: not JSON"),
+    ],
+)
+def test_a_broken_trace_file_is_refused_naming_the_line(tmp_path, content, reason):
+    path = tmp_path / "x.trace"
+    path.write_text(content)
+    with pytest.raises(TraceError, match=reason):
+        read_trace(path)
+    shown = CliRunner().invoke(app, ["trace", "show", str(path)])
+    assert shown.exit_code == 2 and reason in shown.output
+
+
+def test_a_replayed_session_answers_a_new_sale_over_a_pty_with_the_recorded_response(tmp_path):
+    outcome, path = _record_sale(tmp_path)
+    recorded = json.loads(outcome.output)
+    trace = read_trace(path)
+    assert len(exchanges_of(trace)) == 1
+    # The POS's trace counter has moved on since: the replay echoes the live trace number.
+    with PtySimulator(ReplayTerminal(trace)) as sim:
+        replayed = CliRunner().invoke(app, ["sale", "12.34", "--json", "--port", sim.path])
+        remaining = sim.device.remaining
+    assert replayed.exit_code == 0, replayed.output
+    result = json.loads(replayed.output)
+    assert result["rrn"] == recorded["rrn"] and result["auth_code"] == recorded["auth_code"]
+    assert result["trace"] != recorded["trace"]
+    assert remaining == 0
+
+
+def test_simulate_replay_refuses_a_file_that_is_not_a_trace(tmp_path):
+    path = tmp_path / "x.trace"
+    path.write_text("hello\n")
+    outcome = CliRunner().invoke(app, ["simulate", "--pty", "--replay", str(path)])
+    assert outcome.exit_code == 2
+    assert "not JSON" in outcome.output
