@@ -14,29 +14,52 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     return home
 
 
-# -- bring-up: the same tests against a real device ------------------------------
+# -- bring-up: the device tests against a real device ---------------------------
+#
+# A *device test* talks to "the terminal" through the ``device_port`` (CLI arguments) or
+# ``device_url`` (a pyserial URL) fixture and is marked ``hardware`` (the mark is added
+# for it). Without ``--port`` the device is the embedded simulator (``sim://``); with
+# ``--port URL`` the same tests run against that port. Every other test (unit tests,
+# tests of the simulator itself) runs unchanged either way: none is skipped.
+
+DEVICE_FIXTURES = ("device_port", "device_url")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--port",
         default=None,
-        help="run the device tests against this pyserial URL (a real terminal) "
-        "instead of the embedded simulator; simulator-only tests are skipped",
+        help="run the device tests (those using the device_port or device_url fixture, "
+        "marked 'hardware') against this pyserial URL instead of the embedded simulator; "
+        "all other tests run as usual",
     )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.getoption("--port"):
-        return
-    skip = pytest.mark.skip(reason="needs the simulator; --port points at a real device")
+    """Mark every device test ``hardware``; refuse a ``hardware`` test that uses no device.
+
+    A test marked ``hardware`` that never asks for the device would pass against the
+    simulator while claiming to have tested the real terminal.
+    """
     for item in items:
-        if "hardware" not in item.keywords:
-            item.add_marker(skip)
+        uses_device = any(name in getattr(item, "fixturenames", ()) for name in DEVICE_FIXTURES)
+        if uses_device:
+            item.add_marker(pytest.mark.hardware)
+        elif item.get_closest_marker("hardware") is not None:
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked hardware but uses no device: "
+                f"ask for one of the fixtures {', '.join(DEVICE_FIXTURES)}"
+            )
+
+
+@pytest.fixture
+def device_url(request: pytest.FixtureRequest) -> str:
+    """The device's pyserial URL: ``--port`` if given, else the embedded simulator."""
+    return request.config.getoption("--port") or "sim://"
 
 
 @pytest.fixture
 def device_port(request: pytest.FixtureRequest) -> list[str]:
-    """CLI arguments choosing the device: none (``sim://``) or ``--port URL``."""
+    """CLI arguments choosing the device: none (``sim://``, the default) or ``--port URL``."""
     url = request.config.getoption("--port")
     return ["--port", url] if url else []

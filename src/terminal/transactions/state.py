@@ -2,14 +2,15 @@
 
 Kept in a small JSON file beside the config so that two sales from two runs of
 the CLI never reuse a trace (a terminal answers a reused trace with 94, or
-worse, replays the earlier answer). Updates take an exclusive lock (``filelock``, on any OS) and
-replace the file atomically, so two cash-register processes on one PC and a
+worse, replays the earlier answer). Updates take an exclusive lock (``filelock``,
+on any OS) and replace the file atomically, so two cash-register processes on one PC and a
 power cut mid-write both leave a valid counter.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,12 @@ __all__ = ["MAX_TRACE", "HostState"]
 
 MAX_TRACE = 999_999
 _DEFAULT = {"last_trace": 0, "batch": "000001"}
+
+# filelock logs every acquire and release at DEBUG with the lock object's id(), a
+# 15-digit number that is Luhn-valid one time in ten: under -vv it would put
+# card-number look-alikes into a shop's logs (and trip the scans that look for
+# them) while telling an operator nothing.
+logging.getLogger("filelock").setLevel(logging.INFO)
 
 
 class HostState:
