@@ -202,8 +202,8 @@ class VirtualPrinter:
         self.paper_lines_left = lines
         self._resume()
 
-    def save(self, folder: Path, stem: str) -> PaperFiles:
-        """Write the paper so far as ``stem.txt`` and ``stem.png`` in ``folder``.
+    def save(self, folder: Path, stem: str, slips: list[Slip] | None = None) -> PaperFiles:
+        """Write the paper so far (or ``slips``) as ``stem.txt`` and ``stem.png`` in ``folder``.
 
         The text is always written; the PNG needs a CJK font, and without one
         :attr:`PaperFiles.problem` says so (the caller shows it) and ``png`` is None.
@@ -211,11 +211,12 @@ class VirtualPrinter:
         from simulator.printer.render import NoCjkFont, render_png, render_text
 
         folder.mkdir(parents=True, exist_ok=True)
-        text = render_text(self.slips, self.dots)
+        slips = self.slips if slips is None else slips
+        text = render_text(slips, self.dots)
         text_path = folder / f"{stem}.txt"
         text_path.write_text(text, "utf-8")
         try:
-            png = render_png(self.slips, self.dots, folder / f"{stem}.png")
+            png = render_png(slips, self.dots, folder / f"{stem}.png")
         except NoCjkFont as exc:
             return PaperFiles(text, text_path, None, str(exc))
         return PaperFiles(text, text_path, png, "")

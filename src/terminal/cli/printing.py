@@ -129,6 +129,67 @@ def queue_command(
                      else EXIT_NOT_READY)
 
 
+@printer_app.command("simulate")
+def simulate_command(
+    pty: Annotated[bool, typer.Option("--pty", help="Serve on a new pseudo-terminal.")] = False,
+    tcp: Annotated[
+        int | None, typer.Option("--tcp", min=0, max=65535, help="Serve on this TCP port (9100).")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on with --tcp.")] = (
+        "127.0.0.1"
+    ),
+    profile: Annotated[
+        str, typer.Option("--profile", help="Printer profile: paper width and encoding.")
+    ] = "cn-58",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the slips (default: data dir).")
+    ] = None,
+) -> None:
+    """Run the virtual receipt printer on a pty or TCP port until Ctrl-C; each slip it
+    cuts is written as text and PNG."""
+    import threading
+
+    from simulator.printer import VirtualPrinter
+    from simulator.printer.serve import PtyPrinter, TcpPrinter
+    from terminal.cli.simulate import _stop_on_signals
+    from terminal.receipts.profiles import printer_profile
+
+    if pty == (tcp is not None):
+        raise typer.BadParameter("give exactly one of --pty or --tcp PORT")
+    try:
+        chosen = printer_profile(profile)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    device = VirtualPrinter(dots=chosen.dots, encoding=chosen.encoding)
+    folder = out or data_dir() / "virtual-printer"
+    served = PtyPrinter(device) if pty else TcpPrinter(device, host, tcp or 0)
+    stop = threading.Event()
+    try:
+        served.start()
+    except (RuntimeError, OSError) as exc:
+        _fail(f"cannot serve the virtual printer: {exc}", EXIT_USAGE)
+    typer.echo(f"Virtual printer on {served.url} — print to it with --printer '{served.url}'")
+    sys.stdout.flush()
+    seen = reported = 0
+    try:
+        with _stop_on_signals(stop):
+            while not stop.wait(0.2):
+                cut = device.cut_slips
+                for number in range(seen, len(cut)):
+                    paper = device.save(folder, f"slip-{number + 1:04d}", [cut[number]])
+                    typer.echo(f"slip {number + 1}: {paper.png or paper.text_path}")
+                    if paper.problem:
+                        _tell(paper.problem)
+                seen = len(cut)
+                for unknown in device.unknown[reported:]:
+                    _tell(f"unknown command at byte {unknown.offset}: {unknown.reason}")
+                reported = len(device.unknown)
+                sys.stdout.flush()
+    finally:
+        served.stop()
+    typer.echo("Virtual printer stopped.", err=True)
+
+
 # -- shared with the other printing commands ------------------------------------
 
 
