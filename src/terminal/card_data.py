@@ -13,10 +13,14 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from terminal.errors import ConfigError
+
 __all__ = [
+    "KEY_BYTES",
     "ProtectedPan",
     "load_token_key",
     "luhn_valid",
@@ -24,8 +28,8 @@ __all__ = [
     "protect_pan",
 ]
 
-TOKEN_KEY_ENV = "TERMINAL_TOKEN_KEY_FILE"
-_KEY_BYTES = 32
+#: Length of the token key in bytes (HMAC-SHA256 key).
+KEY_BYTES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,29 +78,66 @@ def luhn_valid(pan: str) -> bool:
     return total % 10 == 0
 
 
-def load_token_key(path: Path | None = None) -> bytes:
-    """The host's token key, created (random, mode 0600) on first use.
+def load_token_key(path: Path) -> bytes:
+    """The host's token key at ``path``, created (random, mode 0600) on first use.
 
-    Kept beside the config (``$TERMINAL_TOKEN_KEY_FILE`` overrides), so tokens
-    stay comparable across runs on this PC and mean nothing anywhere else.
+    The command line keeps it beside the config file, so tokens stay comparable
+    across runs on this PC and mean nothing anywhere else. A key that exists but
+    is not :data:`KEY_BYTES` bytes is refused, never replaced: every token made
+    with the old key would silently stop matching its card. Creation is
+    race-free: processes starting at once all end up with the one key that
+    reached the disk first.
+
+    Raises :class:`~terminal.errors.ConfigError` naming the file when it is
+    damaged or cannot be read or created.
     """
-    if path is None:
-        explicit = os.environ.get(TOKEN_KEY_ENV)
-        if explicit:
-            path = Path(explicit)
-        else:
-            from terminal.config import config_path
-
-            path = config_path().with_name("token.key")
     try:
         key = path.read_bytes()
-        if len(key) == _KEY_BYTES:
-            return key
     except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(_KEY_BYTES)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
+        return _create_token_key(path)
+    except OSError as exc:
+        raise ConfigError(f"token key {path} cannot be read: {_why(exc)}") from None
+    if len(key) != KEY_BYTES:
+        raise ConfigError(
+            f"token key {path} is damaged: {len(key)} bytes, a key is {KEY_BYTES}. It is not "
+            "replaced, because tokens made with the old key would stop matching their cards: "
+            "restore the file from a backup, or delete it to start a new key (earlier tokens "
+            "then match nothing)"
+        )
     return key
+
+
+def _create_token_key(path: Path) -> bytes:
+    """Write a new key to a private temporary file, then hard-link it into place.
+
+    ``os.link`` fails if ``path`` exists, so of several processes racing here
+    exactly one key lands, whole; the others read it.
+    """
+    key = secrets.token_bytes(KEY_BYTES)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(prefix=".token.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ConfigError(f"token key {path} cannot be created: {_why(exc)}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:  # mkstemp makes it 0600
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temp_name, path)
+        except FileExistsError:
+            return load_token_key(path)
+        except OSError as exc:
+            raise ConfigError(f"token key {path} cannot be created: {_why(exc)}") from None
+    finally:
+        Path(temp_name).unlink(missing_ok=True)
+    return key
+
+
+def _why(exc: OSError) -> str:
+    if isinstance(exc, NotADirectoryError | FileExistsError):
+        return "part of its path is a file, not a directory"
+    if isinstance(exc, IsADirectoryError):
+        return "it is a directory, not a file"
+    return exc.strerror or str(exc)

@@ -1,20 +1,33 @@
-"""Configuration: a TOML file in the platform's config directory, then options.
+"""Configuration: one TOML file, checked whole against one schema when it is loaded.
 
-Precedence, highest first: an explicit argument (CLI option), the environment
-(``TERMINAL_PORT``, ``TERMINAL_CONFIG``), the config file, the defaults here.
-The defaults make everything work with no file at all: the port is ``sim://``,
-the in-process simulator.
+Every table and key the file may hold is declared once, in :data:`SCHEMA`: its
+type, an example and the rule its value follows. :func:`load_config` checks the
+whole file against it and refuses a bad one at start-up with the file, the key,
+what was expected and an example, so that a typo never surfaces halfway through
+a payment. The settings classes built from the file (:class:`TerminalSettings`,
+:class:`SerialSettings`, ``LinkTimers``, the simulator's settings) run the same
+checks on values given in code.
+
+Library code takes a path or a parsed config as an argument; it reads no
+environment variable and looks for no file by itself. The command line decides
+which file (``--config``, ``$TERMINAL_CONFIG``, the platform's directory) and
+which port (``--port``, ``$TERMINAL_PORT``, the file, ``sim://``).
 
 The file (``terminal config-path`` prints where it is looked for)::
 
     [terminal]
     port = "/dev/ttyUSB0"        # any pyserial URL; sim:// when absent
-    dialect = "cup"
     terminal_id = "10008060"
     merchant_id = "898100000000001"
     tpdu = "6000060000"
     header = "603200320002"
     merchant_name = "银联演示商户"   # printed on receipts
+
+    [serial]                       # a real serial line: CUP terminals use 9600 8N1
+    baudrate = 9600
+    bytesize = 8
+    parity = "N"
+    stopbits = 1
 
     [link]                         # seconds
     ack_timeout = 1.0
@@ -28,8 +41,9 @@ The file (``terminal config-path`` prints where it is looked for)::
 
 from __future__ import annotations
 
-import os
+import math
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -38,14 +52,231 @@ from terminal.errors import ConfigError
 
 __all__ = [
     "DEFAULT_PORT",
+    "SCHEMA",
+    "Key",
+    "SerialSettings",
     "TerminalSettings",
-    "config_path",
+    "check_table",
     "load_config",
-    "resolve_port",
 ]
 
 DEFAULT_PORT = "sim://"
-APP_NAME = "terminal"
+
+# Serial line values pyserial accepts, and the ones CUP terminals use by default.
+BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+BYTESIZES = (5, 6, 7, 8)
+PARITIES = ("N", "E", "O", "M", "S")
+STOPBITS = (1, 1.5, 2)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of the config file: the TOML type it takes, an example, and its rule.
+
+    ``rule`` returns why a value of the right type is still wrong (``None`` when
+    it is fine); the message is completed with the file, the key and the example.
+    """
+
+    expected: str
+    types: tuple[type, ...]
+    example: str
+    rule: Callable[[Any], str | None] | None = None
+
+
+def _text(example: str, rule: Callable[[Any], str | None] | None = None) -> Key:
+    return Key("text (in quotes)", (str,), f'"{example}"', rule)
+
+
+def _whole(example: str, rule: Callable[[Any], str | None] | None = None) -> Key:
+    return Key("a whole number", (int,), example, rule)
+
+
+def _number(example: str, rule: Callable[[Any], str | None] | None = None) -> Key:
+    return Key("a number", (int, float), example, rule)
+
+
+def _flag(example: str) -> Key:
+    return Key("true or false", (bool,), example)
+
+
+def _length(size: int) -> Callable[[Any], str | None]:
+    return lambda value: None if len(value) == size else f"must be {size} characters"
+
+
+def _digits(low: int, high: int) -> Callable[[Any], str | None]:
+    def rule(value: str) -> str | None:
+        if value.isascii() and value.isdigit() and low <= len(value) <= high:
+            return None
+        return f"must be {low} digits" if low == high else f"must be {low} to {high} digits"
+
+    return rule
+
+
+def _hex_bytes(size: int) -> Callable[[Any], str | None]:
+    def rule(value: str) -> str | None:
+        try:
+            if value.isascii() and len(bytes.fromhex(value)) == size:
+                return None
+        except ValueError:
+            pass
+        return f"must be {2 * size} hex digits"
+
+    return rule
+
+
+def _not_empty(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+def _port(value: str) -> str | None:
+    # An empty port would fall back to the simulator: a shop must never sell against
+    # it by accident, so say it here rather than choose for the user.
+    return None if value.strip() else "must name a port (leave the key out to use sim://)"
+
+
+def _cup_only(value: str) -> str | None:
+    if value == "cup":
+        return None
+    return "must be cup: transactions use the cup dialect; iso87ascii is for decode/encode"
+
+
+def _one_of(choices: tuple[Any, ...]) -> Callable[[Any], str | None]:
+    return lambda value: None if value in choices else (
+        f"must be one of {', '.join(str(c) for c in choices)}"
+    )
+
+
+def _seconds(value: float) -> str | None:
+    return None if math.isfinite(value) and value > 0 else "must be a positive number of seconds"
+
+
+def _at_least(low: int, high: int | None = None) -> Callable[[Any], str | None]:
+    def rule(value: int) -> str | None:
+        if value >= low and (high is None or value <= high):
+            return None
+        return f"must be at least {low}" if high is None else f"must be {low} to {high}"
+
+    return rule
+
+
+def _not_negative(value: float) -> str | None:
+    return None if math.isfinite(value) and value >= 0 else "must be seconds >= 0"
+
+
+#: Every table and key of the config file. The only place the file's shape is declared.
+SCHEMA: Mapping[str, Mapping[str, Key]] = {
+    "terminal": {
+        "port": _text("/dev/ttyUSB0", _port),
+        "dialect": _text("cup", _cup_only),
+        "terminal_id": _text("10008060", _length(8)),
+        "merchant_id": _text("898100000000001", _length(15)),
+        "tpdu": _text("6000060000", _hex_bytes(5)),
+        "header": _text("603200320002", _digits(12, 12)),
+        "merchant_name": _text("银联演示商户", _not_empty),
+    },
+    "serial": {
+        "baudrate": _whole("9600", _one_of(BAUDRATES)),
+        "bytesize": _whole("8", _one_of(BYTESIZES)),
+        "parity": _text("N", _one_of(PARITIES)),
+        "stopbits": _number("1", _one_of(STOPBITS)),
+    },
+    "link": {
+        "ack_timeout": _number("1.0", _seconds),
+        "inter_byte_timeout": _number("0.2", _seconds),
+        "response_timeout": _number("60.0", _seconds),
+        "max_sends": _whole("3", _at_least(1)),
+    },
+    "simulator": {
+        "card": _text("approved", _not_empty),
+        "acquirer_id": _text("00010000", _digits(1, 11)),
+        "cards_file": _text("my-cards.toml", _not_empty),
+        "ledger_file": _text("ledger.json", _not_empty),
+        "batch": _whole("1", _at_least(1, 999_999)),
+        "require_sign_on": _flag("false"),
+        "response_delay": _number("0.0", _not_negative),
+    },
+}
+
+
+def check_table(table: str, values: Mapping[str, Any], source: str = "settings") -> None:
+    """Check ``values`` against :data:`SCHEMA` ``[table]``; raise :class:`ConfigError` if bad.
+
+    ``source`` says where the values came from (the config file's path, or
+    "settings" for values given in code) and starts the message.
+    """
+    keys = SCHEMA[table]
+    unknown = sorted(set(values) - set(keys))
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)} in [{table}] (known: {', '.join(keys)})"
+        )
+    for name, value in values.items():
+        key = keys[name]
+        # bool is an int in Python, never in TOML: true is not a baud rate.
+        right_type = isinstance(value, key.types) and (
+            bool in key.types or not isinstance(value, bool)
+        )
+        problem = None if right_type else f"must be {key.expected}"
+        if problem is None and key.rule is not None:
+            problem = key.rule(value)
+        if problem is not None:
+            raise ConfigError(
+                f"{source}: [{table}] {name} {problem}, e.g. {name} = {key.example}; "
+                f"got {_shown(value)}"
+            )
+
+
+def load_config(path: Path | None) -> dict[str, Any]:
+    """The parsed and checked config file at ``path``; ``{}`` (all defaults) for None.
+
+    A file that does not exist, cannot be read or parsed, or holds a key of the
+    wrong type or value is a :class:`ConfigError` naming the file: a shop must
+    not run with half a configuration, or against the simulator, by accident.
+    """
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except NotADirectoryError:
+        raise ConfigError(
+            f"config file {path} cannot exist: part of its path is a file, not a directory"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a directory, not a file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    check_config(data, f"config file {path}")
+    return data
+
+
+def check_config(data: Mapping[str, Any], source: str) -> None:
+    """Check a whole parsed config against :data:`SCHEMA` (see :func:`load_config`)."""
+    unknown = sorted(set(data) - set(SCHEMA))
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown table{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)} (known: {', '.join(f'[{t}]' for t in SCHEMA)})"
+        )
+    for table, values in data.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: [{table}] must be a table, got {_shown(values)}")
+        check_table(table, values, source)
+
+
+def _shown(value: Any) -> str:
+    kind = {bool: "true/false", int: "a whole number", float: "a number", str: "text"}.get(
+        type(value), type(value).__name__
+    )
+    text = repr(value) if isinstance(value, str) else str(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{text} ({kind})"
 
 
 @dataclass(frozen=True)
@@ -58,67 +289,46 @@ class TerminalSettings:
     merchant_id: str = "898100000000001"
     tpdu: str = "6000060000"
     header: str = "603200320002"
-    currency: str = "156"
     merchant_name: str = "银联演示商户"
 
     def __post_init__(self) -> None:
-        if len(self.terminal_id) != 8:
-            raise ConfigError(f"terminal_id must be 8 characters, got {self.terminal_id!r}")
-        if len(self.merchant_id) != 15:
-            raise ConfigError(f"merchant_id must be 15 characters, got {self.merchant_id!r}")
-        try:
-            if len(bytes.fromhex(self.tpdu)) != 5:
-                raise ValueError
-        except ValueError:
-            raise ConfigError(f"tpdu must be 10 hex digits, got {self.tpdu!r}") from None
-        if len(self.header) != 12 or not self.header.isdigit():
-            raise ConfigError(f"header must be 12 digits, got {self.header!r}")
+        check_table("terminal", {f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], **overrides: Any) -> TerminalSettings:
+    def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> TerminalSettings:
         """Settings from the ``[terminal]`` table, then non-None ``overrides``."""
         section = dict(config.get("terminal", {}))
-        known = {f.name for f in fields(cls)}
-        unknown = set(section) - known
-        if unknown:
-            raise ConfigError(f"unknown [terminal] keys: {', '.join(sorted(unknown))}")
         section.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**{k: str(v) for k, v in section.items()})
+        check_table("terminal", section)
+        return cls(**section)
 
 
-def config_path() -> Path:
-    """Where the config file is looked for: ``$TERMINAL_CONFIG`` or the platform's
-    per-user config directory (``~/.config/terminal/config.toml`` on Linux)."""
-    explicit = os.environ.get("TERMINAL_CONFIG")
-    if explicit:
-        return Path(explicit)
-    import typer  # deferred: only the CLI path needs it at import time
+@dataclass(frozen=True)
+class SerialSettings:
+    """How a real serial line is driven: CUP terminals use 9600 baud, 8 data bits,
+    no parity, 1 stop bit (8N1). Ignored by ``sim://`` and TCP ports."""
 
-    return Path(typer.get_app_dir(APP_NAME)) / "config.toml"
+    baudrate: int = 9600
+    bytesize: int = 8
+    parity: str = "N"
+    stopbits: float = 1
 
+    def __post_init__(self) -> None:
+        check_table("serial", {f.name: getattr(self, f.name) for f in fields(self)})
 
-def load_config(path: Path | None = None) -> dict[str, Any]:
-    """The parsed config file, or ``{}`` when there is none.
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> SerialSettings:
+        """Settings from the ``[serial]`` table, then non-None ``overrides``."""
+        section = dict(config.get("serial", {}))
+        section.update({k: v for k, v in overrides.items() if v is not None})
+        check_table("serial", section)
+        return cls(**section)
 
-    A file that exists but cannot be read or parsed is an error, not silently
-    ignored: a shop must not run against the simulator by accident.
-    """
-    path = path or config_path()
-    if not path.exists():
-        return {}
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-
-
-def resolve_port(explicit: str | None, config: dict[str, Any] | None = None) -> str:
-    """The port URL: the argument, else ``$TERMINAL_PORT``, else the file, else ``sim://``."""
-    if explicit:
-        return explicit
-    from_env = os.environ.get("TERMINAL_PORT")
-    if from_env:
-        return from_env
-    section = (config or {}).get("terminal", {})
-    return str(section.get("port") or DEFAULT_PORT)
+    def as_port_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``serial.serial_for_url`` / ``open_port``."""
+        return {
+            "baudrate": self.baudrate,
+            "bytesize": self.bytesize,
+            "parity": self.parity,
+            "stopbits": self.stopbits,
+        }

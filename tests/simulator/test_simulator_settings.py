@@ -65,7 +65,7 @@ def test_none_overrides_leave_the_file_value():
     ("config", "reason"),
     [
         ({"simulator": {"cardd": "lost"}}, "unknown \\[simulator\\] keys: cardd"),
-        ({"terminal": {"terminal_idd": "1"}}, "unknown \\[terminal\\] keys"),
+        ({"terminal": {"terminal_idd": "1"}}, "unknown key terminal_idd in \\[terminal\\]"),
         ({"terminal": {"terminal_id": "123"}}, "terminal_id must be 8"),
         ({"simulator": {"batch": 0}}, "batch must be a whole number"),
         ({"simulator": {"batch": 1_000_000}}, "batch must be a whole number"),

@@ -107,8 +107,8 @@ def test_bad_simulator_settings_are_refused_as_a_serial_error(tmp_path):
         serial.serial_for_url(f"sim://?config={config}")
 
 
-def test_open_port_default_reaches_the_simulator():
-    with open_port() as port:
+def test_open_port_sim_url_reaches_the_simulator():
+    with open_port("sim://") as port:
         assert exchange(port, echo_request()).mti == "0830"
 
 

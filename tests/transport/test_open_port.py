@@ -32,34 +32,31 @@ def test_serial_settings_are_configurable():
         assert (port.baudrate, port.parity, port.timeout) == (115200, "E", 0)
 
 
-def test_no_url_no_environment_no_file_means_the_simulator():
-    with open_port(simulator=EchoDevice()) as port:
-        assert isinstance(port, SimSerial)
-
-
-def test_environment_port_is_used_when_no_url_is_given(monkeypatch):
+def test_open_port_reads_no_environment_or_config_file(monkeypatch):
+    # Library code takes its port as an argument; the CLI resolves --port, $TERMINAL_PORT,
+    # the config file. An empty URL is refused, never taken to mean the simulator.
     monkeypatch.setenv("TERMINAL_PORT", "loop://")
-    _config_file().write_text('[terminal]\nport = "/dev/ttyUSB9"\n')
-    with open_port() as port:
-        assert type(port).__module__ == "serial.urlhandler.protocol_loop"
-
-
-def test_config_file_port_is_used_when_nothing_else_says(tmp_path):
     _config_file().write_text('[terminal]\nport = "loop://"\n')
-    with open_port() as port:
-        assert type(port).__module__ == "serial.urlhandler.protocol_loop"
-    other = tmp_path / "other.toml"
-    other.write_text('[terminal]\nport = "sim://"\n')
-    with open_port(config_file=other, simulator=EchoDevice()) as port:
-        assert isinstance(port, SimSerial)
+    for empty in ("", "  "):
+        with pytest.raises(ConfigError, match="the port is empty"):
+            open_port(empty)
 
 
-def test_a_broken_config_file_is_an_error_only_when_it_is_needed():
-    _config_file().write_text("[terminal\nport = ")
-    with open_port("loop://") as port:
-        assert port.is_open
-    with pytest.raises(ConfigError, match="cannot read config file"):
-        open_port()
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("socket://127.0.0.1", "names no TCP port"),
+        ("socket://127.0.0.1:99999", "TCP port must be a number 1-65535"),
+        ("socket://127.0.0.1:0", "TCP port must be a number 1-65535"),
+        ("socket://127.0.0.1:abc", "TCP port must be a number 1-65535"),
+        ("socket://:5000", "names no host"),
+        ("socket://127.0.0.1:5000?colour=red", "unknown socket:// option 'colour'"),
+    ],
+)
+def test_bad_socket_urls_are_configuration_mistakes_in_our_own_words(url, words):
+    with pytest.raises(ConfigError, match=words) as caught:
+        open_port(url)
+    assert "NoneType" not in str(caught.value) and "debug|info" not in str(caught.value)
 
 
 def test_missing_device_is_a_link_error_with_the_url_and_the_os_reason(tmp_path):

@@ -1,47 +1,110 @@
 """The ``terminal`` command: one Typer app, each group of commands in its own module.
 
-Exit codes are part of the interface (POS scripts test them): 0 approved or done,
-1 declined, 2 usage or protocol error, 3 link failure.
+Exit codes are part of the interface (POS scripts test them): 0 approved or
+done, 1 declined, 2 usage, configuration or protocol error, 3 link failure.
+Every failure, including a usage error the option parser finds, goes through
+:func:`terminal.cli.failures.report`: one message on stderr and, with
+``--json``, a JSON object on stdout. Nothing printed can change the code.
 """
 
 from __future__ import annotations
 
-import logging
+import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
+from terminal import __version__
 from terminal.cli import codec as codec_commands
 from terminal.cli import printing as printing_commands
 from terminal.cli import simulate as simulate_commands
 from terminal.cli import tracing as tracing_commands
 from terminal.cli import transact as transact_commands
+from terminal.cli.failures import (
+    EXIT_APPROVED,
+    EXIT_DECLINED,
+    EXIT_LINK,
+    EXIT_USAGE,
+    failure_from,
+    report,
+)
+from terminal.cli.options import VerboseOption, quiet_library_logs
+from terminal.cli.output import out, prepare_streams
 
 __all__ = ["EXIT_APPROVED", "EXIT_DECLINED", "EXIT_LINK", "EXIT_USAGE", "app", "main"]
 
-EXIT_APPROVED = 0
-EXIT_DECLINED = 1
-EXIT_USAGE = 2
-EXIT_LINK = 3
+
+class _TerminalGroup(TyperGroup):
+    """Runs a command and turns whatever it raised into the exit code and one message."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = "--json" in argv
+        prepare_streams()
+        quiet_library_logs()
+        try:
+            code = super().main(
+                argv,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+        except typer.Abort:
+            code = report(failure_from(typer.TyperException("aborted")), as_json=as_json)
+        except Exception as exc:
+            failure = failure_from(exc)
+            if failure is None:
+                raise
+            if isinstance(exc, typer.TyperException) and not as_json:
+                exc.show()  # the parser's own text, with its usage line
+                code = failure.exit_code
+            else:
+                code = report(failure, as_json=as_json)
+        code = code if isinstance(code, int) else EXIT_APPROVED
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
 
 app = typer.Typer(
     name="terminal",
     help="Drive a bank-card payment terminal (or its simulator) from the POS host PC.",
+    cls=_TerminalGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        out(f"terminal {__version__}")
+        raise typer.Exit(EXIT_APPROVED)
+
 
 @app.callback()
 def _configure(
-    verbose: Annotated[
-        int,
-        typer.Option("--verbose", "-v", count=True,
-                     help="Log to stderr: -v the transactions, -vv the link too."),
-    ] = 0,
+    verbose: VerboseOption = 0,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_show_version, expose_value=False,
+            help="Print the version and exit.",
+        ),
+    ] = False,
     trace: Annotated[
         Path | None,
         typer.Option("--trace", metavar="FILE",
@@ -50,11 +113,6 @@ def _configure(
 ) -> None:
     """Drive a bank-card payment terminal (or its simulator) from the POS host PC."""
     tracing_commands.use_trace_file(trace)
-    if verbose:
-        logging.basicConfig(
-            level=logging.DEBUG if verbose > 1 else logging.INFO,
-            format="%(asctime)s %(name)s %(levelname)s %(message)s",
-        )
 
 
 codec_commands.register(app)

@@ -13,6 +13,9 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from terminal.cli.failures import EXIT_USAGE, Failure
+from terminal.cli.options import JsonOption, VerboseOption
+from terminal.cli.output import out, out_json
 from terminal.errors import TerminalError
 from terminal.protocol import (
     DIALECTS,
@@ -26,7 +29,6 @@ from terminal.protocol import (
 
 __all__ = ["register"]
 
-EXIT_USAGE = 2
 
 DialectOption = Annotated[
     str, typer.Option("--dialect", help=f"Message dialect: {' | '.join(DIALECTS)}.")
@@ -51,6 +53,8 @@ def decode_command(
         bool,
         typer.Option("--frame", help="The input is a serial frame: STX LEN DATA ETX LRC."),
     ] = False,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Decode one message from hex and print it as JSON."""
     _check_dialect(dialect)
@@ -70,7 +74,7 @@ def decode_command(
         _fail(f"{type(error).__name__}: {error}")
     except RecursionError:  # pragma: no cover - TLV nesting is bounded by the codec
         _fail("the message is nested too deeply to show")
-    typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+    out_json(shown)
 
 
 def encode_command(
@@ -79,6 +83,8 @@ def encode_command(
     ],
     dialect: DialectOption = "cup",
     length_prefix: LengthPrefixOption = False,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Encode one message given as JSON (the shape ``decode`` prints) and print hex."""
     _check_dialect(dialect)
@@ -97,7 +103,10 @@ def encode_command(
         _fail(f"{type(error).__name__}: {error}")
     except RecursionError:  # pragma: no cover - field 55 nesting is bounded
         _fail("the message is nested too deeply to encode")
-    typer.echo(data.hex())
+    if as_json:
+        out_json({"hex": data.hex()})
+    else:
+        out(data.hex())
 
 
 def _unframe(data: bytes) -> bytes:
@@ -114,5 +123,4 @@ def _check_dialect(dialect: str) -> None:
 
 
 def _fail(reason: str) -> NoReturn:
-    typer.echo(f"error: {reason}", err=True)
-    raise typer.Exit(EXIT_USAGE)
+    raise Failure(reason, EXIT_USAGE)

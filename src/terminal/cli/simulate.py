@@ -13,8 +13,9 @@ of which end it cleanly with exit code 0.
 
 from __future__ import annotations
 
+import os
 import signal
-import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,11 +25,13 @@ from typing import Annotated, Any
 
 import typer
 
+from terminal.cli.failures import Failure
+from terminal.cli.options import CardOption, ConfigOption, VerboseOption
+from terminal.cli.output import err, out
+from terminal.cli.paths import choose_config
 from terminal.errors import TerminalError
 
 __all__ = ["register", "simulate"]
-
-_EXIT_USAGE = 2  # terminal.cli.app.EXIT_USAGE; not imported: app imports this module
 
 
 def register(app: typer.Typer) -> None:
@@ -49,9 +52,7 @@ def simulate(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on with --tcp.")
     ] = "127.0.0.1",
-    card: Annotated[
-        str | None, typer.Option("--card", help="Card profile read when none is presented.")
-    ] = None,
+    card: CardOption = None,
     ledger: Annotated[
         Path | None,
         typer.Option("--ledger", help="JSON file the simulated host keeps its books in."),
@@ -60,74 +61,99 @@ def simulate(
         float | None,
         typer.Option("--delay", min=0.0, help="Seconds the terminal waits before answering."),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Config file to read instead of the default.")
-    ] = None,
+    config: ConfigOption = None,
     replay: Annotated[
         Path | None,
         typer.Option("--replay", metavar="FILE",
                      help="Answer as recorded in this trace (terminal --trace) instead."),
     ] = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Run a simulated terminal on a pty or TCP port until Ctrl-C."""
     if pty == (tcp is not None):
         raise typer.BadParameter("give exactly one of --pty or --tcp PORT")
-    if config is not None and not config.exists():
-        raise typer.BadParameter(f"config file {config} does not exist", param_hint="--config")
-    try:
-        if replay is not None:
-            device = _build_replay(replay, config)
-        else:
-            device = _build_device(config, card=card, ledger=ledger, delay=delay)
-    except TerminalError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(_EXIT_USAGE) from exc
+    chosen = choose_config(config)
+    if replay is not None:
+        device = _build_replay(replay, chosen.data)
+        books = None
+    else:
+        device = _build_device(chosen.data, card=card, ledger=ledger, delay=delay)
+        books = device.settings.ledger_file
+    if books is not None:
+        _check_writable(books)
 
     from simulator.serve import serve_pty, serve_tcp
 
     stop = threading.Event()
+    started = threading.Event()
+
+    def announce(address: str) -> None:
+        started.set()
+        _announce(address)
+
     with _stop_on_signals(stop):
-        if pty:
-            serve_pty(device, stop=stop, on_ready=_announce)
-        else:
-            assert tcp is not None
-            try:
-                serve_tcp(device, host, tcp, stop=stop, on_ready=_announce)
-            except OSError as exc:
-                typer.echo(f"error: cannot listen on {host}:{tcp}: {exc.strerror or exc}", err=True)
-                raise typer.Exit(_EXIT_USAGE) from exc
-    typer.echo("Simulated terminal stopped.", err=True)
+        try:
+            if pty:
+                serve_pty(device, stop=stop, on_ready=announce)
+            else:
+                assert tcp is not None
+                serve_tcp(device, host, tcp, stop=stop, on_ready=announce)
+        except (OSError, TerminalError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            if not started.is_set() and isinstance(exc, OSError):
+                where = f"{host}:{tcp}" if tcp is not None else "a pseudo-terminal"
+                raise Failure(f"cannot listen on {where}: {reason}") from None
+            if books is not None:
+                raise Failure(f"ledger error: ledger file {books}: {reason}") from None
+            raise Failure(f"the simulated terminal stopped: {reason}") from None
+    err("Simulated terminal stopped.")
 
 
 def _build_device(
-    config: Path | None, *, card: str | None, ledger: Path | None, delay: float | None
+    config: dict[str, Any], *, card: str | None, ledger: Path | None, delay: float | None
 ) -> Any:
     """The simulated terminal, configured by the config file and then the options."""
     from simulator import SimulatedTerminal
-    from simulator.config import load_settings
+    from simulator.config import SimulatorSettings
 
-    settings = load_settings(config, default_card=card, ledger_file=ledger, response_delay=delay)
+    settings = SimulatorSettings.from_config(
+        config, default_card=card, ledger_file=ledger, response_delay=delay
+    )
     return SimulatedTerminal(settings)
 
 
-def _build_replay(trace_file: Path, config: Path | None) -> Any:
+def _build_replay(trace_file: Path, config: dict[str, Any]) -> Any:
     """The device that plays ``trace_file`` back, with the config file's link timers."""
     from simulator.replay import ReplayTerminal
-    from terminal.config import load_config
     from terminal.link import LinkTimers
     from terminal.trace import read_trace
 
-    timers = LinkTimers.from_config(load_config(config))
+    timers = LinkTimers.from_config(config)
     return ReplayTerminal(read_trace(trace_file), timers=timers)
+
+
+def _check_writable(path: Path) -> None:
+    """Prove now, by writing, that the ledger's directory takes new files and the ledger
+    itself can be rewritten: a sale must not be answered and then fail to be booked."""
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a directory, not a file")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        if isinstance(exc, NotADirectoryError):
+            why = "part of its path is a file, not a directory"
+        raise Failure(f"ledger file {path} cannot be written: {why}") from None
 
 
 def _announce(address: str) -> None:
     """Tell the user (or the script reading our stdout) what to open, right now."""
-    typer.echo(
-        f"Simulated terminal on {address} — open it with: terminal sale 12.34 --port {address}"
-    )
-    typer.echo("Press Ctrl-C to stop.", err=True)
-    sys.stdout.flush()
+    out(f"Simulated terminal on {address} — open it with: terminal sale 12.34 --port {address}")
+    err("Press Ctrl-C to stop.")
 
 
 @contextmanager

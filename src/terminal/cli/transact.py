@@ -1,56 +1,55 @@
 """Transactions from the command line: ``sale``, ``balance``, ``sign-on``, ``echo``.
 
 ``--port`` takes any pyserial URL; without it ``$TERMINAL_PORT``, then the
-config file, then ``sim://`` (the in-process simulator). ``--card`` picks the
-simulator's card for this exchange and is refused for a real device.
+config file, then ``sim://`` (the in-process simulator). An empty port is an
+error, never the simulator. On the simulator every result says so: the first
+line of the text, a banner on the receipt, ``"simulated": true`` in the JSON.
+``--card`` picks the simulator's card for this exchange and is refused for a
+real device.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 import typer
-from rich.console import Console
 
 from terminal.card_data import load_token_key
+from terminal.cli.failures import EXIT_APPROVED, EXIT_DECLINED, EXIT_USAGE, Failure
+from terminal.cli.options import (
+    BaudrateOption,
+    CardOption,
+    ConfigOption,
+    JsonOption,
+    PortOption,
+    VerboseOption,
+)
+from terminal.cli.output import console, out, out_json
+from terminal.cli.paths import ConfigChoice, choose_config, default_config_path, is_simulator
+from terminal.cli.paths import resolve_port as choose_port
 from terminal.cli.tracing import traced
-from terminal.config import TerminalSettings, load_config, resolve_port
-from terminal.errors import ConfigError, LinkError, ProtocolError
+from terminal.config import SerialSettings, TerminalSettings
 from terminal.link import LinkTimers, SerialLink
 from terminal.receipts import CUSTOMER_COPY, MERCHANT_COPY, render_text_receipt
 from terminal.transactions.amount import format_fen, parse_yuan
 from terminal.transactions.client import TerminalClient
-from terminal.transactions.errors import TransactionInDoubt
 from terminal.transactions.result import TransactionResult
 from terminal.transactions.state import HostState
 from terminal.transport import open_port
 
-__all__ = ["register"]
+__all__ = ["SIMULATOR_BANNER", "register"]
 
-EXIT_APPROVED, EXIT_DECLINED, EXIT_USAGE, EXIT_LINK = 0, 1, 2, 3
-
-PortOption = Annotated[
-    str | None,
-    typer.Option("--port", "-p", help="pyserial URL: /dev/ttyUSB0, COM3, socket://h:p, sim://"),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-CardOption = Annotated[
-    str | None, typer.Option("--card", help="Simulator only: the card profile to present.")
-]
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Config file (default: the platform's).")
-]
+#: First line of every human-readable result obtained from the simulator.
+SIMULATOR_BANNER = "SIMULATOR — no money moved"
 
 
 def register(app: typer.Typer) -> None:
     """Add the transaction commands to ``app``."""
-    app.command("sale")(sale)
+    # "-1" is an amount to refuse with a reason, not an unknown option.
+    app.command("sale", context_settings={"ignore_unknown_options": True})(sale)
     app.command("balance")(balance)
     app.command("sign-on")(sign_on)
     app.command("echo")(echo)
@@ -58,7 +57,13 @@ def register(app: typer.Typer) -> None:
 
 
 def sale(
-    amount: Annotated[str, typer.Argument(help="Amount in yuan, e.g. 12.34")],
+    amount: Annotated[
+        str,
+        typer.Argument(
+            metavar="AMOUNT",
+            help="Amount in yuan, e.g. 12.34 (a leading - is read as an amount, not an option).",
+        ),
+    ],
     port: PortOption = None,
     as_json: JsonOption = False,
     receipt: Annotated[
@@ -66,42 +71,61 @@ def sale(
     ] = False,
     card: CardOption = None,
     config: ConfigOption = None,
+    baudrate: BaudrateOption = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Pay AMOUNT yuan by card."""
     try:
         amount_fen = parse_yuan(amount)
     except ValueError as exc:
-        _fail(str(exc), EXIT_USAGE)
-    _run(lambda client: client.sale(amount_fen), port, card, config, as_json, receipt)
+        raise Failure(str(exc), EXIT_USAGE) from None
+    _run(lambda client: client.sale(amount_fen), port, card, config, baudrate, as_json, receipt)
 
 
 def balance(
-    port: PortOption = None, as_json: JsonOption = False, card: CardOption = None,
+    port: PortOption = None,
+    as_json: JsonOption = False,
+    card: CardOption = None,
     config: ConfigOption = None,
+    baudrate: BaudrateOption = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Ask the card's available balance."""
-    _run(lambda client: client.balance(), port, card, config, as_json, False)
+    _run(lambda client: client.balance(), port, card, config, baudrate, as_json, False)
 
 
 def sign_on(
-    port: PortOption = None, as_json: JsonOption = False, config: ConfigOption = None
+    port: PortOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    baudrate: BaudrateOption = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Sign the terminal on; its batch number becomes the host's."""
-    _run(lambda client: client.sign_on(), port, None, config, as_json, False)
+    _run(lambda client: client.sign_on(), port, None, config, baudrate, as_json, False)
 
 
 def echo(
-    port: PortOption = None, as_json: JsonOption = False, config: ConfigOption = None
+    port: PortOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    baudrate: BaudrateOption = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Echo test: is the terminal there and answering?"""
-    _run(lambda client: client.echo(), port, None, config, as_json, False)
+    _run(lambda client: client.echo(), port, None, config, baudrate, as_json, False)
 
 
-def config_path_command() -> None:
+def config_path_command(config: ConfigOption = None, verbose: VerboseOption = 0) -> None:
     """Print where the config file is looked for."""
-    from terminal.config import config_path
+    import os
 
-    typer.echo(str(config_path()))
+    from terminal.cli.paths import CONFIG_ENV
+
+    if config is not None:
+        out(str(config))
+    else:
+        out(os.environ.get(CONFIG_ENV) or str(default_config_path()))
 
 
 # -- shared -------------------------------------------------------------------
@@ -111,66 +135,80 @@ def _run(
     action: Callable[[TerminalClient], TransactionResult],
     port: str | None,
     card: str | None,
-    config_file: Path | None,
+    config_option: Any,
+    baudrate: int | None,
     as_json: bool,
     show_receipt: bool,
 ) -> None:
-    try:
-        config = load_config(config_file)
-        settings = TerminalSettings.from_config(config)
-        timers = LinkTimers.from_config(config)
-        url = _sim_options(resolve_port(port, config), card=card, config=config_file)
-        with _client(url, settings, timers) as client:
-            result = action(client)
-    except TransactionInDoubt as exc:
-        _fail(f"{exc}. Do not repeat the sale: reverse or query trace {exc.trace}.", EXIT_LINK)
-    except LinkError as exc:
-        _fail(f"link failure: {exc}", EXIT_LINK)
-    except (ProtocolError, ConfigError, ValueError) as exc:
-        _fail(str(exc), EXIT_USAGE)
-    _show(result, settings, as_json, show_receipt)
+    chosen = choose_config(config_option)
+    settings = TerminalSettings.from_config(chosen.data)
+    serial_settings = SerialSettings.from_config(chosen.data, baudrate=baudrate)
+    timers = LinkTimers.from_config(chosen.data)
+    url = choose_port(port, chosen.data)
+    simulated = is_simulator(url)
+    url = _sim_options(url, card=card, chosen=chosen)
+    with _client(url, chosen, settings, serial_settings, timers) as client:
+        result = action(client)
+    _show(result, settings, as_json=as_json, show_receipt=show_receipt, simulated=simulated)
     raise typer.Exit(EXIT_APPROVED if result.approved else EXIT_DECLINED)
 
 
 @contextmanager
-def _client(url: str, settings: TerminalSettings, timers: LinkTimers):
-    port = traced(open_port(url), url)
+def _client(
+    url: str,
+    chosen: ConfigChoice,
+    settings: TerminalSettings,
+    serial_settings: SerialSettings,
+    timers: LinkTimers,
+) -> Iterator[TerminalClient]:
+    # Files first: a damaged state file or key must stop us before the port is opened.
+    state = HostState(chosen.state_file)
+    state.batch  # noqa: B018 - reads and checks the file now
+    token_key = load_token_key(chosen.token_key_file)
+    port = traced(open_port(url, **serial_settings.as_port_options()), url)
     try:
         link = SerialLink(port, timers)
         yield TerminalClient(
-            link, settings, state=HostState.default(), token_key=load_token_key(),
+            link, settings, state=state, token_key=token_key,
             response_timeout=timers.response_timeout,
         )
     finally:
         port.close()
 
 
-def _sim_options(url: str, *, card: str | None, config: Path | None) -> str:
+def _sim_options(url: str, *, card: str | None, chosen: ConfigChoice) -> str:
     """``url`` with the simulator's options: the card to present and, so that both ends
-    read the same file, the config file given with ``--config``."""
-    base, _, query = url.partition("?")
-    if not base.startswith("sim://"):
+    read the same file, the config file in force."""
+    if not is_simulator(url):
         if card is not None:
-            raise ValueError("--card chooses the simulator's card; it needs a sim:// port")
+            raise Failure("--card chooses the simulator's card; it needs a sim:// port")
         return url
-    options = dict(parse_qsl(query))
+    base, _, query = url.partition("?")
+    options = dict(parse_qsl(query, keep_blank_values=True))
     if card is not None:
         options["card"] = card
-    if config is not None:
-        options.setdefault("config", str(config))
+    if chosen.loaded is not None:
+        options.setdefault("config", str(chosen.loaded))
     return f"{base}?{urlencode(options)}" if options else base
 
 
 def _show(
-    result: TransactionResult, settings: TerminalSettings, as_json: bool, show_receipt: bool
+    result: TransactionResult,
+    settings: TerminalSettings,
+    *,
+    as_json: bool,
+    show_receipt: bool,
+    simulated: bool,
 ) -> None:
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        out_json({**result.to_dict(), "simulated": simulated})
         return
-    console = Console(highlight=False)
+    screen = console()
+    if simulated:
+        screen.print(f"[bold yellow]{SIMULATOR_BANNER}[/]")
     style = "bold green" if result.approved else "bold red"
-    console.print(f"[{style}]{result.response.code} {result.response.operator_message}[/]"
-                  f" ({result.response.meaning})")
+    screen.print(f"[{style}]{result.response.code} {result.response.operator_message}[/]"
+                 f" ({result.response.meaning})")
     rows: list[tuple[str, Any]] = [
         ("amount", f"{format_fen(result.amount_fen)} yuan" if result.amount_fen else None),
         ("balance", f"{format_fen(result.balance_fen)} yuan"
@@ -181,15 +219,9 @@ def _show(
     ]
     for label, value in rows:
         if value:
-            console.print(f"  {label:<10} {value}")
+            screen.print(f"  {label:<10} {value}")
     if show_receipt and result.approved and result.amount_fen is not None:
         for copy in (MERCHANT_COPY, CUSTOMER_COPY):
-            typer.echo("")
-            typer.echo(render_text_receipt(result, merchant_name=settings.merchant_name,
-                                           copy=copy), nl=False)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    sys.stdout.flush()
-    raise typer.Exit(code)
+            out("")
+            out(render_text_receipt(result, merchant_name=settings.merchant_name, copy=copy,
+                                    simulated=simulated), nl=False)

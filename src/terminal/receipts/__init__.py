@@ -14,7 +14,12 @@ from terminal.receipts.layout import layout, load_template
 from terminal.receipts.lookup_code import LookupKey
 from terminal.receipts.model import Copy, Original, ReceiptData, SettlementLine, SettlementReport
 from terminal.receipts.printers import Printer, PrinterError, open_printer
-from terminal.receipts.text import CUSTOMER_COPY, MERCHANT_COPY, render_text_receipt
+from terminal.receipts.text import (
+    CUSTOMER_COPY,
+    MERCHANT_COPY,
+    SIMULATOR_MARK,
+    render_text_receipt,
+)
 
 __all__ = [
     "CUSTOMER_COPY",
@@ -26,6 +31,7 @@ __all__ = [
     "Printer",
     "PrinterError",
     "ReceiptData",
+    "SIMULATOR_MARK",
     "SettlementLine",
     "SettlementReport",
     "open_printer",

@@ -12,9 +12,11 @@ import unicodedata
 from terminal.transactions.amount import format_fen
 from terminal.transactions.result import TransactionResult
 
-__all__ = ["CUSTOMER_COPY", "MERCHANT_COPY", "render_text_receipt"]
+__all__ = ["CUSTOMER_COPY", "MERCHANT_COPY", "SIMULATOR_MARK", "render_text_receipt"]
 
 MERCHANT_COPY = "商户存根"
+#: Heads a slip printed from the simulator, so that nobody files it as a payment.
+SIMULATOR_MARK = "*** 模拟 SIMULATOR ***"
 CUSTOMER_COPY = "持卡人存根"
 WIDTH = 32
 
@@ -25,10 +27,16 @@ def render_text_receipt(
     merchant_name: str,
     copy: str = MERCHANT_COPY,
     width: int = WIDTH,
+    simulated: bool = False,
 ) -> str:
-    """The slip for ``result``, ``width`` columns wide, ending in a newline."""
+    """The slip for ``result``, ``width`` columns wide, ending in a newline.
+
+    ``simulated`` (the exchange was with the simulator) puts
+    :data:`SIMULATOR_MARK` first, so the slip cannot pass for a real payment.
+    """
     rule = "-" * width
-    lines = [
+    lines = [_centre(SIMULATOR_MARK, width)] if simulated else []
+    lines += [
         _centre("银联POS签购单", width),
         _centre(copy, width),
         rule,

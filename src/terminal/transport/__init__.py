@@ -11,14 +11,12 @@ This package's ``__init__`` is imported by pyserial before it imports
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
+import urllib.parse
 from typing import Any
 
 import serial
 
-from terminal.config import load_config, resolve_port
 from terminal.errors import ConfigError, LinkError
 
 __all__ = [
@@ -48,38 +46,38 @@ class PortUnavailable(LinkError):
 
 
 def open_port(
-    url: str | None = None,
+    url: str,
     *,
     baudrate: int = DEFAULT_BAUDRATE,
     bytesize: int = serial.EIGHTBITS,
     parity: str = serial.PARITY_NONE,
     stopbits: float = serial.STOPBITS_ONE,
     timeout: float | None = DEFAULT_TIMEOUT,
-    config_file: Path | None = None,
     **options: Any,
 ) -> serial.SerialBase:
-    """Open the terminal's port and return it open.
+    """Open the terminal's port ``url`` and return it open.
 
-    The URL is ``url`` if given, else ``$TERMINAL_PORT``, else ``port`` in the
-    config file (``config_file`` or the default one), else ``sim://``. Any
-    pyserial URL works; ``options`` go to the port class as they are (for
-    example ``clock=`` or ``simulator=`` for ``sim://``, ``rtscts=True`` for a
-    cable that needs it).
+    Any pyserial URL works; the caller (the command line) decides which one,
+    from its option, the environment or the config file: this function reads
+    neither. ``options`` go to the port class as they are (for example
+    ``clock=`` or ``simulator=`` for ``sim://``, ``rtscts=True`` for a cable
+    that needs it). The serial settings only matter on a real serial line.
 
-    Raises :class:`PortUnavailable` (a :class:`~terminal.errors.LinkError`)
-    with the URL and the reason when the port cannot be opened, and
-    :class:`~terminal.errors.ConfigError` when the config file it had to read
-    is broken.
+    Raises :class:`~terminal.errors.ConfigError` for a URL that is wrong in
+    itself (empty, unknown scheme, a ``socket://`` without a usable port, a bad
+    ``sim://`` option) and :class:`PortUnavailable` (a
+    :class:`~terminal.errors.LinkError`) with the URL and the reason when a
+    well-formed port cannot be opened.
     """
-    if not url and not os.environ.get("TERMINAL_PORT"):
-        resolved = resolve_port(None, load_config(config_file))
-    else:
-        resolved = resolve_port(url)
+    if not url or not url.strip():
+        raise ConfigError("the port is empty: give a device or URL, e.g. /dev/ttyUSB0 or COM3")
+    if url.lower().startswith("socket://"):
+        _check_socket_url(url)
     # serial_for_url consults the URL handler list, which holds "terminal.transport"
     # because importing the terminal package put it there (this module is part of it).
     try:
         return serial.serial_for_url(
-            resolved,
+            url,
             baudrate=baudrate,
             bytesize=bytesize,
             parity=parity,
@@ -90,15 +88,38 @@ def open_port(
     except ValueError as exc:
         # pyserial's "protocol 'x' not known", a bad baud rate: a mistake in the
         # settings, not a device that failed to answer.
-        raise ConfigError(f"cannot open {resolved!r}: {exc}") from exc
+        raise ConfigError(f"cannot open {url!r}: {exc}") from exc
     except serial.SerialException as exc:
-        if resolved.startswith("sim://"):
+        if url.startswith("sim://"):
             # The in-process simulator has no wire to fail: a refusal is a bad option,
             # card name or config file.
-            raise ConfigError(f"cannot open {resolved!r}: {exc}") from exc
-        raise PortUnavailable(resolved, _reason(exc)) from exc
+            raise ConfigError(f"cannot open {url!r}: {exc}") from exc
+        raise PortUnavailable(url, _reason(exc)) from exc
     except OSError as exc:
-        raise PortUnavailable(resolved, _reason(exc)) from exc
+        raise PortUnavailable(url, _reason(exc)) from exc
+
+
+def _check_socket_url(url: str) -> None:
+    """Refuse a ``socket://`` URL pyserial would only half understand, in our own words.
+
+    pyserial reports a missing or out-of-range port as a comparison with None or
+    a logging-level list; a shop needs "the port must be 1-65535".
+    """
+    parts = urllib.parse.urlsplit(url)
+    example = "e.g. socket://192.168.1.20:5000"
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if not parts.hostname:
+        raise ConfigError(f"{url!r} names no host: a socket:// URL is host:port, {example}")
+    if port is None:
+        raise ConfigError(f"{url!r} names no TCP port: a socket:// URL is host:port, {example}")
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{url!r}: the TCP port must be a number 1-65535, {example}")
+    for name, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+        if name != "logging":
+            raise ConfigError(f"{url!r}: unknown socket:// option {name!r} (known: logging)")
 
 
 def _reason(exc: BaseException) -> str:

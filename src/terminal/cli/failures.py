@@ -1,0 +1,77 @@
+"""Every way a command can fail, as one exit code and one message, said once.
+
+Exit codes are part of the interface (POS scripts test them): 0 approved or
+done, 1 declined, 2 usage, configuration or protocol error, 3 link failure (a
+sale that fails on the link is *in doubt*). Commands raise; :func:`report`
+turns what they raised into stderr text and, with ``--json``, a JSON object on
+stdout (``{"error": ..., "exit_code": N, ...}``, an in-doubt sale with its
+trace), so that a program driving the CLI never reads empty output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from terminal.cli.output import err, out_json
+from terminal.errors import ConfigError, LinkError, ProtocolError, TerminalError
+from terminal.transactions.errors import TransactionInDoubt
+
+__all__ = [
+    "EXIT_APPROVED",
+    "EXIT_DECLINED",
+    "EXIT_LINK",
+    "EXIT_USAGE",
+    "Failure",
+    "failure_from",
+    "report",
+]
+
+EXIT_APPROVED = 0
+EXIT_DECLINED = 1
+EXIT_USAGE = 2
+EXIT_LINK = 3
+
+
+class Failure(Exception):
+    """A command's failure: the message for a person, the exit code, and facts for a program."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE, **facts: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+        self.facts = facts
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.message, "exit_code": self.exit_code, **self.facts}
+
+
+def failure_from(exc: BaseException) -> Failure | None:
+    """The :class:`Failure` an exception stands for, or None for one we do not know."""
+    if isinstance(exc, Failure):
+        return exc
+    if isinstance(exc, TransactionInDoubt):
+        return Failure(
+            f"{exc}. Do not repeat the {exc.kind}: reverse or query trace {exc.trace}.",
+            EXIT_LINK,
+            in_doubt=True,
+            transaction=exc.kind,
+            trace=exc.trace,
+            amount_fen=exc.amount_fen,
+        )
+    if isinstance(exc, LinkError):
+        return Failure(f"link failure: {exc}", EXIT_LINK)
+    if isinstance(exc, ConfigError | ProtocolError | TerminalError):
+        return Failure(str(exc), EXIT_USAGE)
+    if isinstance(exc, typer.TyperException):  # usage errors: bad option, missing argument
+        return Failure(exc.format_message(), getattr(exc, "exit_code", EXIT_USAGE))
+    return None
+
+
+def report(failure: Failure, *, as_json: bool) -> int:
+    """Say ``failure`` once on stderr (and as JSON on stdout); return its exit code."""
+    err(f"error: {failure.message}")
+    if as_json:
+        out_json(failure.to_json())
+    return failure.exit_code

@@ -1,0 +1,66 @@
+"""``--json`` failures: a JSON error object on stdout for every failure, the text once on stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from terminal.cli.app import app
+
+runner = CliRunner()
+
+
+def _config() -> Path:
+    return Path(os.environ["TERMINAL_CONFIG"])
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        pytest.param(["sale", "abc"], 2, "not yuan", id="bad-amount"),
+        pytest.param(["sale", "-1"], 2, "amount must be positive", id="negative-amount"),
+        pytest.param(["sale"], 2, "AMOUNT", id="missing-argument"),
+        pytest.param(["echo", "--bogus"], 2, "--bogus", id="unknown-option"),
+        pytest.param(["echo", "--port", ""], 2, "--port is empty", id="empty-port"),
+        pytest.param(["echo", "--port", "/dev/ttyS-none"], 3, "ttyS-none", id="no-device"),
+        pytest.param(["echo", "--port", "socket://127.0.0.1"], 2, "no TCP port", id="bad-url"),
+        pytest.param(["sale", "1", "--card", "nosuch"], 2, "nosuch", id="unknown-card"),
+        pytest.param(["decode", "zz"], 2, "not hex", id="decode-bad-hex"),
+    ],
+)
+def test_every_failure_prints_a_json_error_object_on_stdout(args, code, words):
+    outcome = runner.invoke(app, [*args, "--json"])
+    assert outcome.exit_code == code, outcome.output
+    shown = json.loads(outcome.stdout)
+    assert shown["exit_code"] == code
+    assert words in shown["error"]
+    assert words in outcome.stderr
+
+
+def test_a_config_error_is_a_json_error_too():
+    _config().write_text("[terminal]\nterminal = 5\n", encoding="utf-8")
+    outcome = runner.invoke(app, ["sale", "1.00", "--json"])
+    assert outcome.exit_code == 2
+    assert "terminal" in json.loads(outcome.stdout)["error"]
+
+
+def test_an_in_doubt_sale_gives_its_trace_in_json_and_its_message_once():
+    _config().write_text("[link]\nresponse_timeout = 0.3\n", encoding="utf-8")
+    outcome = runner.invoke(app, ["sale", "1.00", "--port", "sim://?delay=5", "--json"])
+    assert outcome.exit_code == 3
+    shown = json.loads(outcome.stdout)
+    assert shown["in_doubt"] is True and shown["transaction"] == "sale"
+    assert shown["trace"].isdigit() and shown["amount_fen"] == 100
+    assert f"trace {shown['trace']}" in shown["error"]
+    assert outcome.stderr.count("in doubt") == 1, outcome.stderr
+
+
+def test_without_json_a_failure_prints_nothing_on_stdout():
+    outcome = runner.invoke(app, ["sale", "-1"])
+    assert outcome.exit_code == 2
+    assert outcome.stdout == ""
+    assert outcome.stderr.count("amount must be positive") == 1
