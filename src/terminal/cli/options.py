@@ -35,6 +35,9 @@ def _verbose(value: int) -> int:
         if not root.handlers:
             logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
         root.setLevel(min(root.level, level) if root.level else level)
+        # filelock's debug lines name lock objects by id(), long digit runs that
+        # say nothing to a shop and look like card numbers to a leak scan.
+        logging.getLogger("filelock").setLevel(logging.WARNING)
     return value
 
 
