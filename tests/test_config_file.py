@@ -12,9 +12,17 @@ from typer.testing import CliRunner
 
 from simulator import SimulatorSettings
 from terminal.cli.app import app
-from terminal.config import SCHEMA, SerialSettings, TerminalSettings, check_config, load_config
+from terminal.config import (
+    MAC_ALGORITHMS,
+    SCHEMA,
+    SerialSettings,
+    TerminalSettings,
+    check_config,
+    load_config,
+)
 from terminal.errors import ConfigError
 from terminal.link import LinkTimers
+from terminal.protocol.security import MacAlgorithm
 
 runner = CliRunner()
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -88,12 +96,23 @@ def test_iso87ascii_is_refused_for_transactions_with_the_reason():
 
 
 def test_one_schema_declares_every_table_the_settings_classes_read():
-    assert set(SCHEMA) == {"terminal", "serial", "link", "simulator"}
+    assert set(SCHEMA) == {"terminal", "serial", "link", "simulator", "security", "printer"}
     assert {f for f in TerminalSettings.__dataclass_fields__} == set(SCHEMA["terminal"])
     assert {f for f in SerialSettings.__dataclass_fields__} == set(SCHEMA["serial"])
     assert {f for f in LinkTimers.__dataclass_fields__} == set(SCHEMA["link"])
     sim_fields = set(SimulatorSettings.__dataclass_fields__)
     assert set(SCHEMA["simulator"]) - {"card"} <= sim_fields
+    assert set(SCHEMA["security"]) <= sim_fields
+    assert tuple(algorithm.value for algorithm in MacAlgorithm) == MAC_ALGORITHMS
+
+
+def test_a_bad_master_key_is_refused_without_being_shown(tmp_path):
+    path = tmp_path / "config.toml"
+    secret = "00112233445566778899AABBCCDDEEF"  # 31 hex digits: one short
+    path.write_text(f'[security]\nmaster_key = "{secret}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="must be 16, 32 or 48 hex digits") as caught:
+        load_config(path)
+    assert secret not in str(caught.value) and "31 characters" in str(caught.value)
 
 
 def test_settings_given_in_code_are_checked_by_the_same_schema():

@@ -37,6 +37,12 @@ The file (``terminal config-path`` prints where it is looked for)::
 
     [simulator]                    # read by the simulator (see simulator.config)
     card = "approved"
+
+    [security]                     # shared by the POS host and the simulator
+    mac_algorithm = "cup-ecb"
+
+    [printer]                      # the receipt printer (see terminal.cli.printing)
+    url = "virtual://"
 """
 
 from __future__ import annotations
@@ -67,6 +73,9 @@ BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 BYTESIZES = (5, 6, 7, 8)
 PARITIES = ("N", "E", "O", "M", "S")
 STOPBITS = (1, 1.5, 2)
+# terminal.protocol.security.MacAlgorithm's values (a test keeps the two equal), named
+# here so that reading a config file does not load the cryptography stack.
+MAC_ALGORITHMS = ("cup-ecb", "x9.9", "x9.19")
 
 
 @dataclass(frozen=True)
@@ -81,10 +90,13 @@ class Key:
     types: tuple[type, ...]
     example: str
     rule: Callable[[Any], str | None] | None = None
+    secret: bool = False  # never shown back in an error (a key)
 
 
-def _text(example: str, rule: Callable[[Any], str | None] | None = None) -> Key:
-    return Key("text (in quotes)", (str,), f'"{example}"', rule)
+def _text(
+    example: str, rule: Callable[[Any], str | None] | None = None, *, secret: bool = False
+) -> Key:
+    return Key("text (in quotes)", (str,), f'"{example}"', rule, secret)
 
 
 def _whole(example: str, rule: Callable[[Any], str | None] | None = None) -> Key:
@@ -159,6 +171,15 @@ def _at_least(low: int, high: int | None = None) -> Callable[[Any], str | None]:
     return rule
 
 
+def _key_hex(value: str) -> str | None:
+    try:
+        if value.isascii() and len(bytes.fromhex(value)) in (8, 16, 24):
+            return None
+    except ValueError:
+        pass
+    return "must be 16, 32 or 48 hex digits"
+
+
 def _not_negative(value: float) -> str | None:
     return None if math.isfinite(value) and value >= 0 else "must be seconds >= 0"
 
@@ -194,6 +215,17 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "batch": _whole("1", _at_least(1, 999_999)),
         "require_sign_on": _flag("false"),
         "response_delay": _number("0.0", _not_negative),
+        "require_mac": _flag("false"),
+        "refund_window_days": _whole("180", _at_least(0, 100_000)),
+        "completion_tolerance_percent": _whole("15", _at_least(0, 100)),
+    },
+    "security": {
+        "master_key": _text("0123456789ABCDEFFEDCBA9876543210", _key_hex, secret=True),
+        "mac_algorithm": _text("cup-ecb", _one_of(MAC_ALGORITHMS)),
+    },
+    "printer": {
+        "url": _text("serial:///dev/ttyUSB1?baudrate=19200", _not_empty),
+        "profile": _text("cn-80", _not_empty),
     },
 }
 
@@ -221,9 +253,9 @@ def check_table(table: str, values: Mapping[str, Any], source: str = "settings")
         if problem is None and key.rule is not None:
             problem = key.rule(value)
         if problem is not None:
+            got = f"{len(value)} characters" if key.secret and right_type else _shown(value)
             raise ConfigError(
-                f"{source}: [{table}] {name} {problem}, e.g. {name} = {key.example}; "
-                f"got {_shown(value)}"
+                f"{source}: [{table}] {name} {problem}, e.g. {name} = {key.example}; got {got}"
             )
 
 

@@ -17,7 +17,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import typer
 
-from terminal.config import TerminalSettings, load_config
+from terminal.cli.paths import choose_config
+from terminal.config import TerminalSettings
 from terminal.errors import ConfigError
 from terminal.receipts.model import Copy, ReceiptData, SettlementReport
 from terminal.receipts.printers import DEFAULT_PRINTER, Printer, PrinterError, open_printer
@@ -56,7 +57,7 @@ def status_command(
 ) -> None:
     """Ask the printer how it is (DLE EOT 1-4). Exit 0 only when it is ready."""
     try:
-        url = resolve_printer(printer, load_config(config))
+        url = resolve_printer(printer, choose_config(config).data)
         with open_printer(url) as device:
             status = device.status()
     except ConfigError as exc:
@@ -97,7 +98,7 @@ def queue_command(
     Exit 0 when nothing is waiting (after printing, with --print), 1 when some are.
     """
     try:
-        loaded = load_config(config)
+        loaded = choose_config(config).data
         queue = open_queue(loaded)
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE, as_json)

@@ -24,6 +24,7 @@ from terminal.receipts.text import (
 __all__ = [
     "CUSTOMER_COPY",
     "MERCHANT_COPY",
+    "SIMULATOR_MARK",
     "Copy",
     "Document",
     "LookupKey",
@@ -31,7 +32,6 @@ __all__ = [
     "Printer",
     "PrinterError",
     "ReceiptData",
-    "SIMULATOR_MARK",
     "SettlementLine",
     "SettlementReport",
     "open_printer",
