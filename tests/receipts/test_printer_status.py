@@ -141,3 +141,21 @@ def test_printer_status_refuses_an_unknown_scheme_as_a_usage_error():
     outcome = CliRunner().invoke(app, ["printer", "status", "--printer", "lpt://1"])
     assert outcome.exit_code == 2
     assert "scheme" in outcome.output
+
+
+@pytest.mark.parametrize(
+    "url", ["tcp://127.0.0.1:1?timeout=0.2", "serial:///dev/no-such-printer", "usb://0416:5011"]
+)
+def test_an_unreachable_printer_is_exit_3_with_a_reason(url):
+    outcome = CliRunner().invoke(app, ["printer", "status", "--json", "--printer", url])
+    assert outcome.exit_code == 3, outcome.output
+    assert json.loads(outcome.output)["error"]
+
+
+@pytest.mark.parametrize(
+    "url", ["usb://printer", "tcp://:9100", "virtual://?state=melted", "virtual://?colour=red",
+            "serial://", "virtual://?profile=a4"]
+)
+def test_a_malformed_printer_url_is_a_usage_error(url):
+    outcome = CliRunner().invoke(app, ["printer", "status", "--printer", url])
+    assert outcome.exit_code == 2, outcome.output

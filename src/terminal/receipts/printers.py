@@ -212,8 +212,16 @@ def _open_usb(url, parts, options, profile, timeout) -> Printer:
 
     if not Usb.is_usable():
         raise PrinterError("USB printers need pyusb and libusb: pip install pyusb")
+    import usb.core
+
     printer = Usb(vendor, product, profile=profile.escpos_profile)
-    printer.open()
+    try:
+        printer.open()
+    except usb.core.NoBackendError:
+        raise PrinterError(
+            "USB printers need libusb (Debian: apt install libusb-1.0-0; Windows: the "
+            "libusb DLL beside Python)"
+        ) from None
     return Printer(url, printer, profile, timeout)
 
 
