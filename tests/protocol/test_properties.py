@@ -104,30 +104,3 @@ def test_mutated_messages_decode_or_raise_protocol_error(data: st.DataObject) ->
         else:
             wire.insert(index, data.draw(st.integers(0, 255)))
     _decodes_or_protocol_error(bytes(wire), dialect.name)
-
-
-@SETTINGS
-@given(messages(CUP), st.data())
-def test_compiled_and_member_by_member_reads_agree(message: Message, data: st.DataObject) -> None:
-    """The slow re-walk must see the same pieces the compiled Struct returns."""
-    from terminal.protocol.codec import codec_for
-
-    codec = codec_for("cup")
-    wire = encode(message, "cup")
-    cut = data.draw(st.integers(0, len(wire)))
-    truncated = wire[:cut]
-    try:
-        fast = decode(truncated, "cup")
-    except ProtocolError as error:
-        fast = (type(error), error.field, error.offset)
-    encode_plan = codec.plans.by_fields[tuple(sorted(message.fields))]
-    decode(wire, "cup")  # caches the plan for this bitmap
-    plan = codec.plans.by_bitmap[encode_plan.bitmap]
-    if len(truncated) < plan.head_size:
-        assert isinstance(fast, tuple)
-        return
-    try:
-        slow = codec._check(plan, codec._walk(plan, truncated), truncated)
-    except ProtocolError as error:
-        slow = (type(error), error.field, error.offset)
-    assert (fast.fields if isinstance(fast, Message) else fast) == slow

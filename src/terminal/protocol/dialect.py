@@ -1,19 +1,22 @@
 """A dialect: the envelope and the table of field formats a peer speaks.
 
 Dialects are data (see :mod:`terminal.protocol.dialects`). A :class:`Dialect`
-checks itself when constructed, so a wrong table fails at import time, and the
-codec builds its construct pieces for it once, when it is registered.
+checks itself when constructed, so a wrong table fails at import time, and
+turns the table into its message construct then (``struct``, by
+:func:`~terminal.protocol.declaration.declare`), compiled once (``compiled``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
+from terminal.protocol.declaration import declare
 from terminal.protocol.errors import DialectError
 from terminal.protocol.formats import FieldFormat
+from terminal.protocol.isomessage import IsoMessage
 
 __all__ = ["Dialect"]
 
@@ -27,6 +30,13 @@ class Dialect:
     ``ascii``: 4 bytes). The bitmap is always binary, 8 bytes, or 16 when bit 1
     announces the secondary. Field 1 is the secondary bitmap and is never in
     the table. Dialects compare by identity (one object per registered name).
+
+    ``struct`` is the whole message as one construct (an
+    :class:`~terminal.protocol.isomessage.IsoMessage`): ``struct.parse(data)``
+    gives a :class:`~terminal.protocol.message.Message`, ``struct.build(message)``
+    the bytes, and it nests in other constructs (``Prefixed(Int16ub,
+    cup.struct)``). ``compiled`` is ``struct.compile()``, made once here; ``encode``
+    and ``decode`` run it.
     """
 
     name: str
@@ -35,6 +45,8 @@ class Dialect:
     tpdu: bool = False
     header_digits: int = 0
     description: str = ""
+    struct: IsoMessage = field(init=False, repr=False)
+    compiled: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.name, str) and self.name.isidentifier()):
@@ -52,12 +64,15 @@ class Dialect:
                 raise DialectError(f"{self.name}: field {number} is not a FieldFormat")
         ordered = dict(sorted(self.fields.items()))
         object.__setattr__(self, "fields", MappingProxyType(ordered))
+        struct = declare(self)
+        object.__setattr__(self, "struct", struct)
+        object.__setattr__(self, "compiled", struct.compile())
 
     @property
     def mti_size(self) -> int:
-        return 2 if self.mti_encoding == "bcd" else 4
+        return int(self.struct.mti.sizeof())
 
     @property
     def envelope_size(self) -> int:
         """Bytes before the bitmap: TPDU, header and MTI."""
-        return (5 if self.tpdu else 0) + self.header_digits // 2 + self.mti_size
+        return self.struct.envelope_size

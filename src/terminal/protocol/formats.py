@@ -1,9 +1,10 @@
 """The vocabulary of field formats: what one ISO 8583 field looks like on the wire.
 
-A :class:`FieldFormat` is data, not code: a dialect is a table of them, and the
-codec derives everything else (construct pieces, validators, the JSON shape)
-from it. Every inconsistency is caught in ``__post_init__``, so a bad table
-fails when its module is imported, not on the first message that uses it.
+A :class:`FieldFormat` is data, not code: a dialect is a table of them,
+:func:`terminal.protocol.declaration.declare` turns the table into the message
+construct, and the JSON shape reads it too. Every inconsistency is caught in
+``__post_init__``, so a bad table fails when its module is imported, not on the
+first message that uses it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from terminal.protocol.errors import DialectError
+from terminal.protocol.lengths import length_prefix
 from terminal.protocol.subfields import SubfieldLayout
 
 __all__ = [
@@ -88,7 +90,11 @@ class FieldFormat:
             yield "only an/ans fields have a charset"
         if not isinstance(self.length, int) or self.length < 1:
             yield "length must be a positive int"
-        elif self.prefix in _PREFIX_DIGITS and self.length > self.capacity:
+        elif (
+            self.prefix in _PREFIX_DIGITS
+            and self.prefix_encoding in ("bcd", "ascii", "binary")
+            and self.length > self.capacity
+        ):
             yield f"length {self.length} does not fit a {self.prefix} prefix"
         if self.structure == "tlv" and self.kind != "b":
             yield "a tlv structure needs a b field"
@@ -108,31 +114,19 @@ class FieldFormat:
     @property
     def capacity(self) -> int:
         """The largest length the prefix can express."""
-        if self.prefix == "fixed":
-            return self.length
-        if self.prefix_encoding == "binary":
-            return 255 if self.prefix == "LL" else 65535
-        return 10 ** _PREFIX_DIGITS[self.prefix] - 1
+        prefix = length_prefix(self.prefix, self.prefix_encoding)
+        return self.length if prefix is None else prefix.capacity
 
     @property
     def prefix_width(self) -> int:
         """Bytes of the length prefix on the wire (0 for fixed fields)."""
-        digits = _PREFIX_DIGITS[self.prefix]
-        if digits == 0:
-            return 0
-        if self.prefix_encoding == "ascii":
-            return digits
-        # BCD packs two digits a byte (LLL takes 2 bytes); binary uses as many.
-        return (digits + 1) // 2
+        prefix = length_prefix(self.prefix, self.prefix_encoding)
+        return 0 if prefix is None else prefix.width
 
     @property
     def packed(self) -> bool:
         """True when digits are packed two a byte (``n``/``z`` in BCD)."""
         return self.kind in NIBBLE_KINDS and self.data_encoding == "bcd"
-
-    def wire_size(self, count: int) -> int:
-        """Bytes of data on the wire for a value of ``count`` digits or bytes."""
-        return (count + 1) >> 1 if self.packed else count
 
     def describe(self) -> str:
         """The usual short notation: ``n6``, ``n..19 LL``, ``b..255 LLL``."""
