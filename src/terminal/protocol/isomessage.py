@@ -37,6 +37,7 @@ from terminal.protocol.errors import (
     TruncatedError,
     UnknownFieldError,
 )
+from terminal.protocol.fields import AsciiNumeric, BcdNumeric
 from terminal.protocol.lengths import _indent
 from terminal.protocol.message import Message, Tpdu
 
@@ -81,7 +82,7 @@ class TpduField(Construct):
     def _emitparse(self, code: Any) -> str:
         code.append(
             "from terminal.protocol.isomessage import short_tpdu, tpdu_bytes\n"
-            "from terminal.protocol.message import Tpdu"
+            "from terminal.protocol.message import decoded_tpdu"
         )
         code.append(
             """
@@ -89,7 +90,7 @@ class TpduField(Construct):
                 raw = io.read(5)
                 if len(raw) != 5:
                     raise short_tpdu(len(raw))
-                return Tpdu(raw[0], int.from_bytes(raw[1:3], 'big'), int.from_bytes(raw[3:], 'big'))
+                return decoded_tpdu(raw)
             """
         )
         return "parse_tpdu(io, this)"
@@ -225,7 +226,7 @@ class IsoMessage(Construct):
         ident = code.allocateId()
         code.append(
             "from construct import ConstructError\n"
-            "from terminal.protocol.message import Message\n"
+            "from terminal.protocol.message import Message, decoded_message\n"
             "from terminal.protocol.isomessage import (NUMBERS_AT, moved, short_bitmap,\n"
             "    trailing, unknown_bit)"
         )
@@ -279,11 +280,18 @@ class IsoMessage(Construct):
             "    raise moved(error, str(number), at - start, io, start, fields) from None",
             "if io.read(1):",
             "    raise trailing(io, start, fields)",
-            "return Message(mti, fields, tpdu, header)",
+            f"return {self._message_call()}(mti, fields, tpdu, header)",
         ]
         name = f"parse_message_{ident}"
         code.append(f"def {name}(io, this):\n" + _indent("\n".join(lines)))
         return f"{name}(io, this)"
+
+    def _message_call(self) -> str:
+        """``decoded_message`` (no checks) when the MTI construct can only give four
+        digits, else the checking ``Message``."""
+        mti = self.mti
+        trusted = type(mti) in (BcdNumeric, AsciiNumeric) and mti.length == 4 and not mti.prefix
+        return "decoded_message" if trusted else "Message"
 
     def _emitbuild(self, code: Any) -> str:
         ident = code.allocateId()

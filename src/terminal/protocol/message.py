@@ -102,3 +102,38 @@ class Message:
             else:
                 fields[number] = value
         return replace(self, fields=fields, **changes)
+
+
+# Decoders build these from bytes they have already checked (an MTI of four
+# digits, a fresh dict, TPDU parts read from 5 bytes), so they skip the checks
+# and copies of ``__post_init__``: these set the slots of the frozen dataclasses
+# directly. Only for values that pass those checks by construction.
+_new = object.__new__
+_set_mti, _set_fields, _set_tpdu, _set_header = (
+    Message.__dict__[name].__set__ for name in ("mti", "fields", "tpdu", "header")
+)
+_set_id, _set_destination, _set_source = (
+    Tpdu.__dict__[name].__set__ for name in ("id", "destination", "source")
+)
+
+
+def decoded_message(
+    mti: str, fields: dict[int, Any], tpdu: Tpdu | None, header: str | None
+) -> Message:
+    """A :class:`Message` from a decoder: ``mti`` four ASCII digits, ``fields`` a
+    dict of its own."""
+    message: Message = _new(Message)
+    _set_mti(message, mti)
+    _set_fields(message, fields)
+    _set_tpdu(message, tpdu)
+    _set_header(message, header)
+    return message
+
+
+def decoded_tpdu(raw: bytes) -> Tpdu:
+    """The :class:`Tpdu` in 5 bytes ``raw``."""
+    tpdu: Tpdu = _new(Tpdu)
+    _set_id(tpdu, raw[0])
+    _set_destination(tpdu, (raw[1] << 8) | raw[2])
+    _set_source(tpdu, (raw[3] << 8) | raw[4])
+    return tpdu

@@ -133,6 +133,34 @@ class IccData(Sequence[Tlv]):
 
 TlvValue = bytes | IccData
 
+# What parse_tlv reads is valid by construction (the tag follows the BER rules it
+# was read by, the value is bytes or IccData), so it skips the checks of
+# ``__post_init__``, which cost four times the object itself: these set the
+# slots of the frozen dataclasses directly.
+_new = object.__new__
+_set_tag, _set_value, _set_length, _set_padding = (
+    Tlv.__dict__[name].__set__ for name in ("tag", "value", "length_encoding", "padding_before")
+)
+_set_items, _set_padding_after = (
+    IccData.__dict__[name].__set__ for name in ("items", "padding_after")
+)
+
+
+def _parsed_tlv(tag: str, value: TlvValue, length_encoding: bytes, padding: int) -> Tlv:
+    item: Tlv = _new(Tlv)
+    _set_tag(item, tag)
+    _set_value(item, value)
+    _set_length(item, length_encoding)
+    _set_padding(item, padding)
+    return item
+
+
+def _parsed_icc(items: tuple[Tlv, ...], padding_after: int) -> IccData:
+    data: IccData = _new(IccData)
+    _set_items(data, items)
+    _set_padding_after(data, padding_after)
+    return data
+
 
 class TlvProblem(Exception):
     """Internal: where parsing stopped; the codec adds the field number and context."""
@@ -192,16 +220,20 @@ def parse_tlv(data: bytes, start: int, end: int, path: str = "", depth: int = 1)
     ``depth`` counts the levels of constructed tags around this one (at most
     :data:`MAX_DEPTH`)."""
     items: list[Tlv] = []
+    append = items.append
     pos = start
     while pos < end:
-        padding_start = pos
-        while pos < end and data[pos] == 0x00:  # Annex B padding, not a tag
-            pos += 1
-        padding = pos - padding_start
-        if pos >= end:
-            return IccData(tuple(items), padding_after=padding)
-        tag_start = pos
         first = data[pos]
+        padding = 0
+        if not first:  # Annex B padding, not a tag
+            padding_start = pos
+            while pos < end and not data[pos]:
+                pos += 1
+            padding = pos - padding_start
+            if pos >= end:
+                return _parsed_icc(tuple(items), padding)
+            first = data[pos]
+        tag_start = pos
         pos += 1
         if first & 0x1F == 0x1F:
             while True:
@@ -212,38 +244,46 @@ def parse_tlv(data: bytes, start: int, end: int, path: str = "", depth: int = 1)
                 if not byte & 0x80:
                     break
         tag = data[tag_start:pos].hex().upper()
-        here = f"{path}.{tag}" if path else tag
         if pos >= end:
-            raise TlvProblem("length missing after the tag", pos, here)
+            raise TlvProblem("length missing after the tag", pos, _path(path, tag))
         length_start = pos
-        first_length = data[pos]
+        length = data[pos]
         pos += 1
-        if first_length & 0x80:
-            width = first_length & 0x7F
+        if length & 0x80:
+            width = length & 0x7F
             if width == 0 or width > 4:
-                raise TlvProblem(f"unsupported length form {first_length:02X}", length_start, here)
+                raise TlvProblem(
+                    f"unsupported length form {length:02X}", length_start, _path(path, tag)
+                )
             if pos + width > end:
-                raise TlvProblem("length runs past the end of the data", length_start, here)
+                raise TlvProblem(
+                    "length runs past the end of the data", length_start, _path(path, tag)
+                )
             length = int.from_bytes(data[pos : pos + width], "big")
             pos += width
-        else:
-            length = first_length
         if pos + length > end:
             raise TlvProblem(
-                f"value of {length} bytes runs past the end ({end - pos} left)", length_start, here
+                f"value of {length} bytes runs past the end ({end - pos} left)",
+                length_start,
+                _path(path, tag),
             )
-        length_encoding = data[length_start:pos]
         if first & 0x20:
             if depth >= MAX_DEPTH:
                 raise TlvProblem(
-                    f"constructed tags nested deeper than {MAX_DEPTH} levels", tag_start, here
+                    f"constructed tags nested deeper than {MAX_DEPTH} levels",
+                    tag_start,
+                    _path(path, tag),
                 )
-            value: TlvValue = parse_tlv(data, pos, pos + length, here, depth + 1)
+            value: TlvValue = parse_tlv(data, pos, pos + length, _path(path, tag), depth + 1)
         else:
             value = data[pos : pos + length]
-        items.append(Tlv(tag, value, length_encoding, padding))
+        append(_parsed_tlv(tag, value, data[length_start:pos], padding))
         pos += length
-    return IccData(tuple(items))
+    return _parsed_icc(tuple(items), 0)
+
+
+def _path(path: str, tag: str) -> str:
+    return f"{path}.{tag}" if path else tag
 
 
 def _tag_problem(tag: object) -> str:
