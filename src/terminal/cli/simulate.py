@@ -62,6 +62,11 @@ def simulate(
         typer.Option("--delay", min=0.0, help="Seconds the terminal waits before answering."),
     ] = None,
     config: ConfigOption = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option("--scenario", metavar="FILE|NAME",
+                     help="Inject the faults of this scenario file (or shipped scenario)."),
+    ] = None,
     replay: Annotated[
         Path | None,
         typer.Option("--replay", metavar="FILE",
@@ -81,6 +86,11 @@ def simulate(
         books = device.settings.ledger_file
     if books is not None:
         _check_writable(books)
+    if scenario is not None:
+        device = _with_faults(
+            device, scenario,
+            lambda: _build_device(chosen.data, card=card, ledger=ledger, delay=delay),
+        )
 
     from simulator.serve import serve_pty, serve_tcp
 
@@ -120,6 +130,15 @@ def _build_device(
         config, default_card=card, ledger_file=ledger, response_delay=delay
     )
     return SimulatedTerminal(settings)
+
+
+def _with_faults(device: Any, scenario: str, restart: Any) -> Any:
+    """``device`` behind the fault injector running ``scenario`` (a file or a shipped name)."""
+    from simulator.faults import FaultInjector, load_scenario
+
+    loaded = load_scenario(scenario)
+    err(f"Fault scenario: {loaded.name} ({len(loaded.faults)} fault(s))")
+    return FaultInjector(device, loaded, restart=restart)
 
 
 def _build_replay(trace_file: Path, config: dict[str, Any]) -> Any:
