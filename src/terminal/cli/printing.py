@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from urllib.parse import parse_qsl, urlencode
@@ -25,8 +26,9 @@ from terminal.receipts.printers import DEFAULT_PRINTER, Printer, PrinterError, o
 from terminal.receipts.queue import Job, JobState, PrintQueue
 from terminal.receipts.spool import SpoolReport, print_waiting
 from terminal.receipts.status import PrinterState
+from terminal.transactions.result import TransactionResult
 
-__all__ = ["data_dir", "print_slips", "register", "resolve_printer"]
+__all__ = ["data_dir", "print_slips", "print_transaction", "register", "resolve_printer"]
 
 EXIT_OK, EXIT_NOT_READY, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 PRINTER_ENV = "TERMINAL_PRINTER"
@@ -231,6 +233,41 @@ def print_slips(
     finally:
         if own:
             queue.close()
+
+
+def print_transaction(
+    result: TransactionResult,
+    *,
+    merchant_name: str,
+    simulated: bool,
+    printer_url: str | None,
+    config: dict[str, Any],
+    quiet: bool = False,
+) -> SpoolReport:
+    """Print both copies of ``result`` (merchant's, then the cardholder's) as two jobs.
+
+    The job keys name the transaction (kind, terminal, batch, trace, date), so a
+    second ``--print`` of one transaction never queues it again.
+    """
+    data = ReceiptData.from_result(
+        result, merchant_name=merchant_name, simulated=simulated,
+        year=_year_of(result.local_date, date.today()),
+    )
+    key = ":".join([result.kind.value, result.terminal_id, result.batch, result.trace,
+                    result.local_date or ""])
+    slips: list[tuple[str, ReceiptData | SettlementReport, Copy | None]] = [
+        (f"{key}:{copy.value}", data, copy) for copy in (Copy.MERCHANT, Copy.CUSTOMER)
+    ]
+    return print_slips(slips, printer_url, config, quiet=quiet)
+
+
+def _year_of(mmdd: str | None, today: date) -> str | None:
+    """The year of a field-13 date (MMDD): this year, or last year for a December
+    date seen in January (a slip printed just after midnight on New Year's Eve)."""
+    if not mmdd or len(mmdd) != 4 or not mmdd.isdigit():
+        return None
+    month = int(mmdd[:2])
+    return str(today.year - 1 if month > today.month + 6 else today.year)
 
 
 def open_queue(config: dict[str, Any]) -> PrintQueue:
