@@ -16,7 +16,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/terminal sale 12.34 --receipt
+	$(BIN)/terminal sale 12.34 --print
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -8,8 +8,8 @@ whose paper is written as text and PNG under the data directory). A
 
 from __future__ import annotations
 
-import json
 import os
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -18,14 +18,16 @@ from urllib.parse import parse_qsl, urlencode
 
 import typer
 
+from terminal.cli.output import err, out, out_json
 from terminal.cli.paths import choose_config
 from terminal.config import TerminalSettings
-from terminal.errors import ConfigError
+from terminal.errors import ConfigError, TerminalError
 from terminal.receipts.model import Copy, ReceiptData, SettlementReport
 from terminal.receipts.printers import DEFAULT_PRINTER, Printer, PrinterError, open_printer
 from terminal.receipts.queue import Job, JobState, PrintQueue
 from terminal.receipts.spool import SpoolReport, print_waiting
 from terminal.receipts.status import PrinterState
+from terminal.receipts.text import year_of
 from terminal.transactions.result import TransactionResult
 
 __all__ = ["data_dir", "print_slips", "print_transaction", "register", "resolve_printer"]
@@ -67,15 +69,15 @@ def status_command(
     except PrinterError as exc:
         _fail(str(exc), EXIT_UNREACHABLE, as_json)
     if as_json:
-        typer.echo(json.dumps({"printer": url, **status.to_dict()}, indent=2))
+        out_json({"printer": url, **status.to_dict()})
     else:
-        typer.echo(f"{url}: {status.state.value}")
+        out(f"{url}: {status.state.value}")
         if status.reason:
-            typer.echo(f"  {status.reason}")
+            out(f"  {status.reason}")
         if status.bits:
             for name, value in _bit_items(status.bits):
                 if value:
-                    typer.echo(f"  {name.replace('_', ' ')}")
+                    out(f"  {name.replace('_', ' ')}")
     if status.state is PrinterState.READY:
         raise typer.Exit(EXIT_OK)
     raise typer.Exit(EXIT_UNREACHABLE if status.state is PrinterState.UNKNOWN else EXIT_NOT_READY)
@@ -118,15 +120,14 @@ def queue_command(
     finally:
         queue.close()
     if as_json:
-        typer.echo(json.dumps({"jobs": [_job_dict(job) for job in jobs],
-                               "message": report.message if report else ""},
-                              ensure_ascii=False, indent=2))
+        out_json({"jobs": [_job_dict(job) for job in jobs],
+                  "message": report.message if report else ""})
     elif not jobs:
-        typer.echo("no receipts waiting")
+        out("no receipts waiting")
     else:
         for job in jobs:
             note = f"  printer {job.printer_state}" if job.printer_state else ""
-            typer.echo(f"{job.id:>6}  {job.state.value:<11}  {job.describe()}"
+            out(f"{job.id:>6}  {job.state.value:<11}  {job.describe()}"
                        f"  attempts {job.attempts}{note}")
     raise typer.Exit(EXIT_OK if not [j for j in jobs if j.state is not JobState.PRINTED]
                      else EXIT_NOT_READY)
@@ -171,7 +172,7 @@ def simulate_command(
         served.start()
     except (RuntimeError, OSError) as exc:
         _fail(f"cannot serve the virtual printer: {exc}", EXIT_USAGE)
-    typer.echo(f"Virtual printer on {served.url} — print to it with --printer '{served.url}'")
+    out(f"Virtual printer on {served.url} — print to it with --printer '{served.url}'")
     sys.stdout.flush()
     seen = reported = 0
     try:
@@ -180,7 +181,7 @@ def simulate_command(
                 cut = device.cut_slips
                 for number in range(seen, len(cut)):
                     paper = device.save(folder, f"slip-{number + 1:04d}", [cut[number]])
-                    typer.echo(f"slip {number + 1}: {paper.png or paper.text_path}")
+                    out(f"slip {number + 1}: {paper.png or paper.text_path}")
                     if paper.problem:
                         _tell(paper.problem)
                 seen = len(cut)
@@ -190,7 +191,7 @@ def simulate_command(
                 sys.stdout.flush()
     finally:
         served.stop()
-    typer.echo("Virtual printer stopped.", err=True)
+    err("Virtual printer stopped.")
 
 
 # -- shared with the other printing commands ------------------------------------
@@ -243,31 +244,28 @@ def print_transaction(
     printer_url: str | None,
     config: dict[str, Any],
     quiet: bool = False,
-) -> SpoolReport:
+) -> SpoolReport | None:
     """Print both copies of ``result`` (merchant's, then the cardholder's) as two jobs.
 
     The job keys name the transaction (kind, terminal, batch, trace, date), so a
-    second ``--print`` of one transaction never queues it again.
+    second ``--print`` of one transaction never queues it again. Returns None when
+    not even the queue could take them (said on stderr): printing never decides
+    a transaction's exit code.
     """
     data = ReceiptData.from_result(
         result, merchant_name=merchant_name, simulated=simulated,
-        year=_year_of(result.local_date, date.today()),
+        year=year_of(result.local_date, date.today()),
     )
     key = ":".join([result.kind.value, result.terminal_id, result.batch, result.trace,
                     result.local_date or ""])
     slips: list[tuple[str, ReceiptData | SettlementReport, Copy | None]] = [
         (f"{key}:{copy.value}", data, copy) for copy in (Copy.MERCHANT, Copy.CUSTOMER)
     ]
-    return print_slips(slips, printer_url, config, quiet=quiet)
-
-
-def _year_of(mmdd: str | None, today: date) -> str | None:
-    """The year of a field-13 date (MMDD): this year, or last year for a December
-    date seen in January (a slip printed just after midnight on New Year's Eve)."""
-    if not mmdd or len(mmdd) != 4 or not mmdd.isdigit():
+    try:
+        return print_slips(slips, printer_url, config, quiet=quiet)
+    except (TerminalError, OSError, sqlite3.Error) as exc:
+        _tell(f"receipts not printed and not queued: {exc}")
         return None
-    month = int(mmdd[:2])
-    return str(today.year - 1 if month > today.month + 6 else today.year)
 
 
 def open_queue(config: dict[str, Any]) -> PrintQueue:
@@ -281,23 +279,19 @@ def _write_virtual_paper(device: Printer, quiet: bool) -> None:
 
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     paper = device.virtual.save(data_dir() / "virtual-printer", stamp)
+    # With --json, stdout is the JSON alone: where the paper went goes to stderr.
     if not quiet:
-        _echo_safely(paper.text)
-        typer.echo(f"virtual printer: text {paper.text_path}")
+        out(paper.text, nl=False)
+    say = err if quiet else out
+    say(f"virtual printer: text {paper.text_path}")
     if paper.problem:
         _tell(f"virtual printer: no PNG: {paper.problem}")
-    elif not quiet:
-        typer.echo(f"virtual printer: PNG {paper.png}")
-
-
-def _echo_safely(text: str) -> None:
-    """Paper text on a console that may not encode Chinese: replaced, never fatal."""
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    typer.echo(text.encode(encoding, "replace").decode(encoding), nl=False)
+    else:
+        say(f"virtual printer: PNG {paper.png}")
 
 
 def _tell(message: str) -> None:
-    typer.echo(f"printer: {message}", err=True)
+    err(f"printer: {message}")
 
 
 def _job_dict(job: Job) -> dict[str, Any]:
@@ -348,9 +342,9 @@ def _bit_items(bits: Any) -> list[tuple[str, bool]]:
 
 def _fail(message: str, code: int, as_json: bool = False) -> NoReturn:
     if as_json:
-        typer.echo(json.dumps({"error": message, "exit_code": code}))
+        out_json({"error": message, "exit_code": code})
     else:
-        typer.echo(f"error: {message}", err=True)
+        err(f"error: {message}")
     sys.stdout.flush()
     raise typer.Exit(code)
 

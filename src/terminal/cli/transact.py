@@ -30,6 +30,7 @@ from terminal.cli.options import (
 from terminal.cli.output import console, out, out_json
 from terminal.cli.paths import ConfigChoice, choose_config, default_config_path, is_simulator
 from terminal.cli.paths import resolve_port as choose_port
+from terminal.cli.printing import PrinterOption, print_transaction
 from terminal.cli.tracing import traced
 from terminal.config import SerialSettings, TerminalSettings
 from terminal.link import LinkTimers, SerialLink
@@ -73,13 +74,18 @@ def sale(
     config: ConfigOption = None,
     baudrate: BaudrateOption = None,
     verbose: VerboseOption = 0,
+    print_slips: Annotated[
+        bool, typer.Option("--print", help="Print both copies of an approved sale.")
+    ] = False,
+    printer: PrinterOption = None,
 ) -> None:
     """Pay AMOUNT yuan by card."""
     try:
         amount_fen = parse_yuan(amount)
     except ValueError as exc:
         raise Failure(str(exc), EXIT_USAGE) from None
-    _run(lambda client: client.sale(amount_fen), port, card, config, baudrate, as_json, receipt)
+    _run(lambda client: client.sale(amount_fen), port, card, config, baudrate, as_json, receipt,
+         printer=printer, print_slips=print_slips)
 
 
 def balance(
@@ -139,6 +145,9 @@ def _run(
     baudrate: int | None,
     as_json: bool,
     show_receipt: bool,
+    *,
+    printer: str | None = None,
+    print_slips: bool = False,
 ) -> None:
     chosen = choose_config(config_option)
     settings = TerminalSettings.from_config(chosen.data)
@@ -150,6 +159,9 @@ def _run(
     with _client(url, chosen, settings, serial_settings, timers) as client:
         result = action(client)
     _show(result, settings, as_json=as_json, show_receipt=show_receipt, simulated=simulated)
+    if print_slips and result.approved:
+        print_transaction(result, merchant_name=settings.merchant_name, simulated=simulated,
+                          printer_url=printer, config=chosen.data, quiet=as_json)
     raise typer.Exit(EXIT_APPROVED if result.approved else EXIT_DECLINED)
 
 

@@ -1,15 +1,17 @@
-"""A sale slip (签购单) as plain text lines, the layout a CUP POS prints.
+"""A slip as plain text, for a screen (``terminal sale --receipt``): the printed layout.
 
-Width is counted in display columns (a CJK character takes two), since the
-same lines go to a 58 mm printer of 32 columns. Only the masked card number
-ever reaches a receipt.
+The text is the 58 mm template's (``layouts/transaction-32.toml``) with its
+cells counted the printer's way, so what the cashier sees on screen is what the
+printer prints, ``*** 模拟 SIMULATOR ***`` on top of a simulator's slip
+included. Only the masked card number ever reaches a receipt.
 """
 
 from __future__ import annotations
 
-import unicodedata
+from datetime import date
 
-from terminal.transactions.amount import format_fen
+from terminal.receipts.layout import layout, load_template
+from terminal.receipts.model import Copy, ReceiptData
 from terminal.transactions.result import TransactionResult
 
 __all__ = ["CUSTOMER_COPY", "MERCHANT_COPY", "SIMULATOR_MARK", "render_text_receipt"]
@@ -19,6 +21,7 @@ MERCHANT_COPY = "商户存根"
 SIMULATOR_MARK = "*** 模拟 SIMULATOR ***"
 CUSTOMER_COPY = "持卡人存根"
 WIDTH = 32
+_COPIES = {MERCHANT_COPY: Copy.MERCHANT, CUSTOMER_COPY: Copy.CUSTOMER}
 
 
 def render_text_receipt(
@@ -28,64 +31,22 @@ def render_text_receipt(
     copy: str = MERCHANT_COPY,
     width: int = WIDTH,
     simulated: bool = False,
+    today: date | None = None,
 ) -> str:
-    """The slip for ``result``, ``width`` columns wide, ending in a newline.
+    """The slip for ``result``, ``width`` columns (32 or 48) wide, ending in a newline.
 
     ``simulated`` (the exchange was with the simulator) puts
     :data:`SIMULATOR_MARK` first, so the slip cannot pass for a real payment.
     """
-    rule = "-" * width
-    lines = [_centre(SIMULATOR_MARK, width)] if simulated else []
-    lines += [
-        _centre("银联POS签购单", width),
-        _centre(copy, width),
-        rule,
-        _pair("商户名称", merchant_name, width),
-        _pair("商户编号", result.merchant_id, width),
-        _pair("终端编号", result.terminal_id, width),
-        rule,
-        _pair("卡号", result.card.masked if result.card else "-", width),
-        _pair("卡组织", result.card_organisation or "-", width),
-        _pair("交易类型", f"{result.kind.label}/{result.kind.name}", width),
-        _pair("批次号", result.batch, width),
-        _pair("凭证号", result.trace, width),
-        _pair("授权码", result.auth_code or "-", width),
-        _pair("参考号", result.rrn or "-", width),
-        _pair("日期/时间", _when(result), width),
-        rule,
-    ]
-    if result.amount_fen is not None:
-        lines.append(_pair("金额", f"RMB {format_fen(result.amount_fen)}", width))
-    if result.balance_fen is not None:
-        lines.append(_pair("余额", f"RMB {format_fen(result.balance_fen)}", width))
-    lines.append(_pair("应答", f"{result.response.code} {result.response.operator_message}", width))
-    lines.append(rule)
-    if copy == MERCHANT_COPY and result.approved:
-        lines += ["持卡人签名:", "", "", "本人确认以上交易，同意将其记入本卡账户"]
-    else:
-        lines.append(_centre("请妥善保管", width))
-    return "\n".join(lines) + "\n"
+    data = ReceiptData.from_result(result, merchant_name=merchant_name, simulated=simulated,
+                                   year=year_of(result.local_date, today or date.today()))
+    return layout(load_template("transaction", width), data.fields(_COPIES[copy])).text()
 
 
-def _when(result: TransactionResult) -> str:
-    date, time = result.local_date, result.local_time
-    if not (date and time):
-        return "-"
-    return f"{date[:2]}/{date[2:]} {time[:2]}:{time[2:4]}:{time[4:]}"
-
-
-def display_width(text: str) -> int:
-    """Columns ``text`` takes on a receipt printer (wide CJK glyphs count two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pair(label: str, value: str, width: int) -> str:
-    gap = width - display_width(label) - display_width(value)
-    if gap < 1:
-        return f"{label}:\n{' ' * max(0, width - display_width(value))}{value}"
-    return label + " " * gap + value
-
-
-def _centre(text: str, width: int) -> str:
-    pad = max(0, (width - display_width(text)) // 2)
-    return " " * pad + text
+def year_of(mmdd: str | None, today: date) -> str | None:
+    """The year of a field-13 date (MMDD): this year, or last year for a December
+    date seen in January (a slip printed just after New Year's midnight)."""
+    if not mmdd or len(mmdd) != 4 or not mmdd.isdigit():
+        return None
+    month = int(mmdd[:2])
+    return str(today.year - 1 if month > today.month + 6 else today.year)
