@@ -72,3 +72,12 @@ def test_no_card_number_anywhere_a_printed_sale_leaves_a_trace():
     assert any(b"622609" in blob for blob in blobs)  # the masked number: the scan saw slips
     for card in load_cards():
         assert not any(card.pan.encode() in blob for blob in blobs), card.name
+
+
+def test_the_config_files_printer_table_chooses_the_printer_and_its_paper(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[printer]\nurl = "virtual://"\nprofile = "cn-80"\n', "utf-8")
+    outcome = runner.invoke(app, ["sale", "12.34", "--print", "--config", str(config)])
+    assert outcome.exit_code == 0, outcome.output
+    assert Image.open(PNG.search(outcome.stdout).group(1)).width == 576 + 32
+    assert "商户名称 MERCHANT NAME" in outcome.stdout  # the 80 mm template's label

@@ -64,11 +64,14 @@ def test_the_qr_code_decodes_to_the_keys_lookup_accepts(kind, profile, tmp_path)
 
 
 @pytest.mark.parametrize("profile", WIDTHS)
-def test_a_reprint_says_so_on_top(profile):
-    device = printed(receipt("sale").as_reprint(), Copy.MERCHANT, profile)
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_reprint_of_each_kind_says_so_on_top(kind, profile):
+    device = printed(receipt(kind).as_reprint(), Copy.MERCHANT, profile)
     lines = device.cut_slips[0].text_lines(device.dots)
     assert "重打印 REPRINT" in "\n".join(lines[:3])
-    original = printed(receipt("sale"), Copy.MERCHANT, profile)
+    reprint_title = next(row for row in device.cut_slips[0].rows if "REPRINT" in row.text)
+    assert {(g.width, g.height) for g in reprint_title.glyphs} == {(2, 2)}
+    original = printed(receipt(kind), Copy.MERCHANT, profile)
     assert "REPRINT" not in render_text(original.slips, original.dots)
 
 
