@@ -145,7 +145,7 @@ def simulate_command(
     profile: Annotated[
         str, typer.Option("--profile", help="Printer profile: paper width and encoding.")
     ] = "cn-58",
-    out: Annotated[
+    out_dir: Annotated[
         Path | None, typer.Option("--out", help="Folder for the slips (default: data dir).")
     ] = None,
 ) -> None:
@@ -165,7 +165,7 @@ def simulate_command(
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
     device = VirtualPrinter(dots=chosen.dots, encoding=chosen.encoding)
-    folder = out or data_dir() / "virtual-printer"
+    folder = out_dir or data_dir() / "virtual-printer"
     served = PtyPrinter(device) if pty else TcpPrinter(device, host, tcp or 0)
     stop = threading.Event()
     try:
