@@ -64,9 +64,10 @@ class SimulatedTerminal:
         self._due: deque[tuple[float, bytes]] = deque()
         self._in_flight = False
 
-    def feed(self, data: bytes) -> None:
-        """Take bytes the POS wrote: ACK/NAK them, answer complete requests."""
-        self.link.feed(data)
+    def feed(self, data: bytes, at: float | None = None) -> None:
+        """Take bytes the POS wrote, arrived at clock time ``at`` (default now): ACK/NAK
+        them, answer complete requests."""
+        self.link.feed(data, at)
         self._run()
 
     def poll(self) -> None:

@@ -89,8 +89,8 @@ class ReplayTerminal:
         """Recorded exchanges not yet played."""
         return len(self._script)
 
-    def feed(self, data: bytes) -> None:
-        self.link.feed(data)
+    def feed(self, data: bytes, at: float | None = None) -> None:
+        self.link.feed(data, at)
         self._run()
 
     def poll(self) -> None:

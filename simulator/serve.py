@@ -7,9 +7,19 @@ in pyserial terms). The device itself is the same transport-free object
 (``feed`` / ``poll`` / ``read_output`` / ``next_deadline``); these loops only
 move bytes and wake the device at its deadlines.
 
+Reading has a thread of its own. It does nothing but wait for bytes, stamp each
+chunk with the clock the moment its read returns, and queue it; the loop that
+drives the device feeds every chunk with its stamp (``device.feed(data, at)``).
+So however long the device takes over a request (booking it in its ledger, a
+flood of them queued up), the POS's bytes are read as they come, and the
+device judges the gaps inside a frame as they were on the wire, not as late as
+the loop got round to them: a frame written in one go is never NAKed for an
+"inter-byte timeout" that was the simulator's own stall.
+
 The loops run in the calling thread until ``stop`` is set. :class:`PtySimulator`
 and :class:`TcpSimulator` run them in a daemon thread for tests and demos and
-stop, join and close everything on exit.
+stop, join and close everything on exit. A failure of the device (its ledger,
+say) or of the reader ends the loop with that exception, in the calling thread.
 """
 
 from __future__ import annotations
@@ -17,10 +27,13 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import queue
 import select
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from types import TracebackType
 
 from terminal.clock import Clock, MonotonicClock
@@ -37,8 +50,8 @@ __all__ = [
 
 log = logging.getLogger("simulator.serve")
 
-# Longest time a loop sleeps in select() before it looks at ``stop`` again:
-# the bound on how long stopping takes.
+# Longest time a loop (or its reader) sleeps in select() before it looks at
+# ``stop`` again: the bound on how long stopping takes.
 STOP_CHECK = 0.05
 _READ_SIZE = 4096
 _MIN_WAIT = 0.001
@@ -89,7 +102,8 @@ def serve_pty(
     open it in cooked mode first. This loop keeps its own slave descriptor
     open for its whole life: the POS may close and reopen the path (each
     ``terminal sale`` is a new process) without the master seeing a hang-up.
-    ``clock`` must be the device's clock (it converts deadlines into waits).
+    ``clock`` must be the device's clock (it stamps arrivals and converts
+    deadlines into waits).
     """
     clock = clock or MonotonicClock()
     master, slave = os.openpty()
@@ -97,22 +111,21 @@ def serve_pty(
         make_raw(slave)
         os.set_blocking(master, False)
         path = os.ttyname(slave)
-        log.info("simulated terminal on %s", path)
-        on_ready(path)
-        pending = b""
-        while not stop.is_set():
-            device.poll()
-            pending += device.read_output()
-            writers = [master] if pending else []
-            ready, writable, _ = select.select(
-                [master], writers, [], _wait(device, clock)
-            )
-            if writable and pending:
-                pending = pending[_write_some(master, pending) :]
-            if ready:
-                data = _read_some(master)
-                if data:
-                    device.feed(data)
+        with _Inbox() as inbox, _reading("pty", _PtyReader(master, inbox, clock)):
+            log.info("simulated terminal on %s", path)
+            on_ready(path)
+            pending = b""
+            while not stop.is_set():
+                while items := inbox.take():  # all of it: see _Inbox.take
+                    for item in items:
+                        if isinstance(item, _Chunk):
+                            device.feed(item.data, item.at)
+                device.poll()
+                pending += device.read_output()
+                if pending:
+                    pending = pending[_write_some(master, pending) :]
+                writers = [master] if pending else []
+                select.select([inbox], writers, [], _wait(device, clock))
     finally:
         os.close(master)
         os.close(slave)
@@ -135,69 +148,283 @@ def serve_tcp(
     (a device with a ``disconnected()`` method is told, on every disconnect).
     So a POS that gave up without closing (or is merely idle) never keeps the
     next one waiting in the backlog, and no stale request queued behind it is
-    answered later. Only the current client's bytes reach the device. Port 0
-    picks a free port; the URL given to ``on_ready`` has the real one. What the
-    device sends while no POS is connected is dropped, as on an unplugged cable.
+    answered later. Only the current client's bytes reach the device, in the
+    order they came: what the old client sent before the newcomer was accepted
+    still belongs to its exchange. Port 0 picks a free port; the URL given to
+    ``on_ready`` has the real one. What the device sends while no POS is
+    connected is dropped, as on an unplugged cable.
     """
     clock = clock or MonotonicClock()
     listener = socket.create_server((host, port), backlog=4)
-    client: socket.socket | None = None
     try:
         listener.setblocking(False)
         bound_host, bound_port = listener.getsockname()[:2]
         url = f"socket://{_url_host(bound_host)}:{bound_port}"
-        log.info("simulated terminal on %s", url)
-        on_ready(url)
-        pending = b""
-        while not stop.is_set():
-            device.poll()
-            out = device.read_output()
-            readable = [listener]
-            writers: list[socket.socket] = []
-            if client is None:
-                if out:
-                    log.debug("no POS connected; dropped %d bytes", len(out))
-            else:
-                pending += out
-                readable.append(client)
-                if pending:
-                    writers.append(client)
-            ready, writable, _ = select.select(readable, writers, [], _wait(device, clock))
-            # The current client first: what it sent (an ACK, say) came before the
-            # newcomer was noticed and still belongs to its exchange.
-            if client is not None and client in writable and pending:
-                try:
-                    pending = pending[client.send(pending) :]
-                except OSError as exc:
-                    log.info("POS connection lost while sending: %s", exc)
-                    client, pending = _drop(client, device), b""
-            if client is not None and client in ready:
-                data: bytes | None
-                try:
-                    data = client.recv(_READ_SIZE)
-                except (BlockingIOError, InterruptedError):
-                    data = None
-                except OSError as exc:
-                    log.info("POS connection lost: %s", exc)
-                    data = b""
-                if data:
-                    device.feed(data)
-                elif data is not None:
-                    log.info("POS disconnected")
-                    client, pending = _drop(client, device), b""
-            if listener in ready:
-                newcomer = _accept(listener)
-                if newcomer is not None:
+        with _Inbox() as inbox:
+            reader = _TcpReader(listener, inbox, clock)
+            connection = _Connection(device)
+            try:
+                with _reading("tcp", reader):
+                    log.info("simulated terminal on %s", url)
+                    on_ready(url)
+                    while not stop.is_set():
+                        while items := inbox.take():  # all of it: see _Inbox.take
+                            for item in items:
+                                connection.handle(item)
+                        device.poll()
+                        connection.send(device.read_output())
+                        writers = connection.writers()
+                        select.select([inbox], writers, [], _wait(device, clock))
+            finally:
+                # The reader has stopped: close every socket it ever handed over.
+                leftovers = [i.client for i in inbox.leftovers() if isinstance(i, _Connected)]
+                for client in (connection.client, reader.client, *leftovers):
                     if client is not None:
-                        log.info("new POS connection replaces the current one")
-                        if pending:
-                            log.debug("dropped %d bytes for the replaced POS", len(pending))
-                        _drop(client, device)
-                    client, pending = newcomer, b""
+                        client.close()
     finally:
-        if client is not None:
-            client.close()
         listener.close()
+
+
+class _Connection:
+    """The TCP loop's side of the current POS connection: what goes out, and to whom."""
+
+    def __init__(self, device: SimulatedDevice) -> None:
+        self.device = device
+        self.client: socket.socket | None = None
+        self.pending = b""
+
+    def handle(self, item: _Item) -> None:
+        """Apply one thing the reader saw, in the order it saw them."""
+        if isinstance(item, _Chunk):
+            if item.source is self.client:
+                self.device.feed(item.data, item.at)
+        elif isinstance(item, _Connected):
+            if self.client is not None:
+                log.info("new POS connection replaces the current one")
+                self._forget()
+            self.client = item.client
+        elif isinstance(item, _Gone):
+            if item.client is self.client:
+                log.info("POS disconnected")
+                self._forget()
+            item.client.close()
+
+    def send(self, out: bytes) -> None:
+        """Queue ``out`` for the POS and send what the socket takes now."""
+        if self.client is None:
+            if out:
+                log.debug("no POS connected; dropped %d bytes", len(out))
+            return
+        self.pending += out
+        if not self.pending:
+            return
+        try:
+            self.pending = self.pending[self.client.send(self.pending) :]
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError as exc:
+            log.info("POS connection lost while sending: %s", exc)
+            # Ends the reader's recv too, which then reports the socket _Gone (closed then).
+            _shutdown(self.client)
+            self._forget()
+
+    def writers(self) -> list[socket.socket]:
+        return [self.client] if self.client is not None and self.pending else []
+
+    def _forget(self) -> None:
+        """Drop the current POS: unsent bytes go, and the device is told, if it asks to be.
+
+        ``SimulatedTerminal.disconnected`` drops what it was still sending (or
+        resending) to that POS, so none of it reaches the next connection.
+        """
+        if self.pending:
+            log.debug("dropped %d bytes for the POS that went away", len(self.pending))
+        self.client, self.pending = None, b""
+        disconnected = getattr(self.device, "disconnected", None)
+        if callable(disconnected):
+            disconnected()
+
+
+# -- reading, in a thread of its own ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class _Chunk:
+    """Bytes read, stamped with the clock when the read returned; ``source`` for TCP."""
+
+    data: bytes
+    at: float
+    source: socket.socket | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Connected:
+    """A POS connected; it replaces the current one."""
+
+    client: socket.socket
+
+
+@dataclass(frozen=True, slots=True)
+class _Gone:
+    """The reader stopped reading ``client`` (end of stream, error, or replaced by another)."""
+
+    client: socket.socket
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """The reader failed; the loop raises ``error``."""
+
+    error: BaseException
+
+
+_Item = _Chunk | _Connected | _Gone | _Failed
+
+
+class _Inbox:
+    """What the reader thread hands the loop, in order, and a socket that wakes the loop.
+
+    ``select([inbox], ...)`` returns once something was put; :meth:`take`
+    returns everything put so far and raises what the reader failed with.
+    A socket pair rather than a pipe: ``select`` on Windows takes sockets only.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._wake_read.setblocking(False)
+        self._wake_write.setblocking(False)
+
+    def put(self, item: _Item) -> None:
+        self._queue.put(item)
+        # OSError: full of wake-ups already, so the loop is about to look anyway.
+        with suppress(OSError):
+            self._wake_write.send(b"\0")
+
+    def take(self) -> list[_Item]:
+        """Everything put so far, oldest first; raises the error of a failed reader.
+
+        The loop takes until nothing is left before it runs the device's timers:
+        bytes that came while it was feeding earlier ones (a slow booking) must be
+        fed before ``poll`` judges that a frame has stalled or an ACK is overdue.
+        """
+        items = self.leftovers()
+        for item in items:
+            if isinstance(item, _Failed):
+                raise item.error
+        return items
+
+    def leftovers(self) -> list[_Item]:
+        """Everything put so far, failures included (for cleaning up)."""
+        try:
+            while self._wake_read.recv(_READ_SIZE):
+                pass
+        except OSError:  # nothing more to read (BlockingIOError) or closed
+            pass
+        items: list[_Item] = []
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                return items
+
+    def fileno(self) -> int:
+        return self._wake_read.fileno()
+
+    def __enter__(self) -> _Inbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._wake_read.close()
+        self._wake_write.close()
+
+
+class _Reader:
+    """The body of a reader thread: :meth:`step` until halted; a failure goes to the loop."""
+
+    def __init__(self, inbox: _Inbox, clock: Clock) -> None:
+        self.inbox = inbox
+        self.clock = clock
+
+    def step(self) -> None:
+        """Wait at most STOP_CHECK for something to read, and queue it, stamped."""
+        raise NotImplementedError
+
+    def run(self, halt: threading.Event) -> None:
+        try:
+            while not halt.is_set():
+                self.step()
+        except BaseException as exc:  # handed to the loop, which raises it
+            self.inbox.put(_Failed(exc))
+
+
+class _PtyReader(_Reader):
+    """Reads the pty master as the POS's bytes come."""
+
+    def __init__(self, master: int, inbox: _Inbox, clock: Clock) -> None:
+        super().__init__(inbox, clock)
+        self.master = master
+
+    def step(self) -> None:
+        ready, _, _ = select.select([self.master], [], [], STOP_CHECK)
+        if ready:
+            data = _read_some(self.master)
+            if data:
+                self.inbox.put(_Chunk(data, self.clock.now()))
+
+
+class _TcpReader(_Reader):
+    """Accepts POS connections and reads the current one; the newest replaces the old.
+
+    It never closes a socket: the loop does, once it has taken the ``_Gone``.
+    """
+
+    def __init__(self, listener: socket.socket, inbox: _Inbox, clock: Clock) -> None:
+        super().__init__(inbox, clock)
+        self.listener = listener
+        self.client: socket.socket | None = None
+
+    def step(self) -> None:
+        watched = [self.listener] if self.client is None else [self.client, self.listener]
+        ready, _, _ = select.select(watched, [], [], STOP_CHECK)
+        client = self.client
+        # The current client first: what it sent came before the newcomer was noticed.
+        if client is not None and client in ready:
+            data: bytes | None
+            try:
+                data = client.recv(_READ_SIZE)
+            except (BlockingIOError, InterruptedError):
+                data = None
+            except OSError as exc:
+                log.info("POS connection lost: %s", exc)
+                data = b""
+            if data:
+                self.inbox.put(_Chunk(data, self.clock.now(), client))
+            elif data is not None:
+                self.client = None
+                self.inbox.put(_Gone(client))
+        if self.listener in ready:
+            newcomer = _accept(self.listener)
+            if newcomer is not None:
+                if self.client is not None:
+                    self.inbox.put(_Gone(self.client))
+                self.client = newcomer
+                self.inbox.put(_Connected(newcomer))
+
+
+@contextmanager
+def _reading(name: str, reader: _Reader) -> Iterator[None]:
+    """Run ``reader`` in a thread for the duration; stop and join it on the way out."""
+    halt = threading.Event()
+    thread = threading.Thread(
+        target=reader.run, args=(halt,), name=f"simulator-{name}-reader", daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        halt.set()
+        thread.join()
 
 
 class _Served:
@@ -363,16 +590,9 @@ def _accept(listener: socket.socket) -> socket.socket | None:
     return client
 
 
-def _drop(client: socket.socket, device: SimulatedDevice) -> None:
-    """Close ``client`` and tell the device its POS is gone, if it wants to know.
-
-    ``SimulatedTerminal.disconnected`` drops what it was still sending (or
-    resending) to that POS, so none of it reaches the next connection.
-    """
-    client.close()
-    disconnected = getattr(device, "disconnected", None)
-    if callable(disconnected):
-        disconnected()
+def _shutdown(client: socket.socket) -> None:
+    with suppress(OSError):  # already disconnected
+        client.shutdown(socket.SHUT_RDWR)
 
 
 def _url_host(host: str) -> str:

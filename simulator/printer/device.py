@@ -160,7 +160,8 @@ class VirtualPrinter:
 
     # -- the device interface (feed / poll / read_output / next_deadline) -----------
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes, at: float | None = None) -> None:
+        """Take bytes from the host; ``at`` is unused: a printer keeps no link timers."""
         self.received += data
         for token in self._tokens.feed(data):
             if isinstance(token, RealTime):

@@ -42,10 +42,15 @@ ENTRY_POINT_GROUP = "terminal.devices"
 class SimulatedDevice(Protocol):
     """A device with no I/O of its own: bytes in, timers polled, bytes out.
 
-    A device may also have ``disconnected()``, called when its POS goes away.
+    ``feed(data, at)`` takes bytes that arrived at clock time ``at`` (``None``:
+    now). A transport that reads in one thread and feeds in another passes the
+    reader's stamp, so a device that judges the gaps between bytes (a link's
+    inter-byte timer) judges them as they were on the wire, however long the
+    transport took to hand them over. A device may also have
+    ``disconnected()``, called when its POS goes away.
     """
 
-    def feed(self, data: bytes) -> Any: ...
+    def feed(self, data: bytes, at: float | None = None) -> Any: ...
 
     def poll(self) -> Any: ...
 

@@ -196,9 +196,8 @@ def test_response_arriving_without_the_ack_completes_the_send(clock: FakeClock) 
 
 
 def test_burst_of_naks_gives_one_resend_then_waits_for_its_ack(clock: FakeClock) -> None:
-    link, port = make_link(clock)
-    port.queue(bytes([NAK, NAK, NAK]), at=100.0)  # a NAK and line noise, one read
-    port.queue(bytes([ACK]), at=100.01)
+    # A NAK and line noise in one read, answering the first send; the resend is ACKed.
+    link, port = make_link(clock, bytes([NAK, NAK, NAK]), bytes([ACK]))
     link.send(REQUEST)
     assert [data for _, data in port.writes] == [encode_frame(REQUEST)] * 2
     assert link.endpoint.sends == 2
@@ -247,7 +246,7 @@ def test_failed_port_read_during_send_leaves_the_link_usable(clock: FakeClock) -
     link = SerialLink(port, clock=clock)
     with pytest.raises(LinkError, match="reading the port failed: ValueError"):
         link.send(REQUEST)
-    port.queue(bytes([ACK]))
+    port.responder = reply_to_frames(bytes([ACK]))
     link.send(REQUEST)
     assert link.endpoint.send_state is SendState.DELIVERED
 

@@ -20,7 +20,7 @@ class EchoDevice:
         self._due: list[tuple[float, bytes]] = []
         self._out = bytearray()
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes, at: float | None = None) -> None:
         self.fed.append(data)
         self._due.append((self.clock.now() + self.delay, data))
 

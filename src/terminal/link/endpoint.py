@@ -13,10 +13,15 @@ NAK answers one send that was written: a NAK read while a resend is still queued
 (not yet drained by :meth:`LinkEndpoint.data_to_write`) is ignored, so a burst
 of NAKs costs one resend, and every send written gets its full ``ack_timeout``.
 A good new frame from the peer while we await the ACK (its response, whose ACK
-was lost on the way) proves our frame arrived: it counts as the ACK.
+was lost on the way) proves our frame arrived: it counts as the ACK. Nothing
+that arrived before our frame went out answers it: an ACK, a NAK or a frame
+begun earlier is a backlog (say, ACKs for a flood of requests nobody read),
+counted in ``stats.stray_answers`` and never taken for our ACK.
 
 Receiving: a good frame is ACKed and queued for :meth:`LinkEndpoint.pop_message`;
-a bad one (LRC, length, ETX, inter-byte gap) is NAKed. A frame with the same
+a bad one (LRC, length, ETX, inter-byte gap) is NAKed. Bytes carry their arrival
+time (:meth:`LinkEndpoint.feed`), so an owner that was busy elsewhere and reads
+late does not see its own delay as a gap in the peer's frame. A frame with the same
 DATA as the one last delivered, arriving again within the sender's retry window
 (``ack_timeout * max_sends`` after our last ACK of it), is the sender resending
 because it missed our ACK: it is ACKed again but not delivered twice.
@@ -88,8 +93,11 @@ class LinkStats:
     noise_bytes: int = 0  # stray bytes outside a frame
     discarded_bytes: int = 0  # rest of frames whose length was broken
     # ACK/NAK received when no written frame of ours awaited one (including a
-    # NAK read while its resend is still queued, i.e. one of a burst)
+    # NAK read while its resend is still queued, i.e. one of a burst, and any
+    # answer that arrived before our frame went out)
     stray_answers: int = 0
+    # good messages received but never asked for, dropped before a new request
+    stale_messages: int = 0
 
 
 class LinkEndpoint:
@@ -132,16 +140,27 @@ class LinkEndpoint:
         self._sends = 0
         self._seen: list[str] = []
         self._ack_deadline: float | None = None
+        self._written_at: float | None = None  # when the current send last went out
         self._last_delivered: bytes | None = None
         self._duplicate_window_end = 0.0
 
     # -- public API ----------------------------------------------------------
 
-    def feed(self, data: bytes) -> None:
-        """Take bytes read from the wire, as read at ``clock.now()``."""
+    def feed(self, data: bytes, at: float | None = None, *, since: float | None = None) -> None:
+        """Take bytes from the wire that arrived at clock time ``at`` (default: now).
+
+        An owner that reads in one thread and handles in another passes the
+        reader's stamp, so that the time it spent elsewhere is not taken for a
+        gap in the peer's frame, nor a byte that came before our frame went
+        out for the answer to it. An owner that cannot know the arrival (a
+        blocking read that returns what piled up) passes the read time as
+        ``at`` and the last time it saw its input empty as ``since``: see
+        :meth:`terminal.link.frame.FrameDecoder.feed`.
+        """
         if not data:
             return
-        self._handle(self._decoder.feed(data, self.clock.now()))
+        at = self.clock.now() if at is None else at
+        self._handle(self._decoder.feed(data, at, since=since), at)
 
     def poll(self) -> None:
         """Run the timers: a stalled incoming frame is NAKed, an unanswered send resent.
@@ -150,7 +169,7 @@ class LinkEndpoint:
         Safe to call at any time; it does nothing when no timer has run out.
         """
         now = self.clock.now()
-        self._handle(self._decoder.check_timeout(now))
+        self._handle(self._decoder.check_timeout(now), now)
         if (
             self._state is SendState.WAITING_ACK
             and self._ack_deadline is not None
@@ -173,6 +192,7 @@ class LinkEndpoint:
         self._frame = frame
         self._sends = 0
         self._seen = []
+        self._written_at = None
         self._state = SendState.WAITING_ACK
         self._transmit()
 
@@ -200,7 +220,8 @@ class LinkEndpoint:
         out = bytes(self._out)
         self._out.clear()
         if self._frame_unwritten and self._state is SendState.WAITING_ACK:
-            self._ack_deadline = self.clock.now() + self.timers.ack_timeout
+            self._written_at = self.clock.now()
+            self._ack_deadline = self._written_at + self.timers.ack_timeout
             out += self._frame
         self._frame_unwritten = False
         return out
@@ -208,6 +229,20 @@ class LinkEndpoint:
     def pop_message(self) -> bytes | None:
         """The next good, de-duplicated message received (DATA only), oldest first."""
         return self._inbox.popleft() if self._inbox else None
+
+    def discard_messages(self) -> int:
+        """Drop the messages received and not popped; how many (``stats.stale_messages``).
+
+        For an owner about to send a new request: whatever came before it (a
+        late answer to an earlier, abandoned request) is not its answer.
+        The frames were ACKed when they came, so the peer does not resend them.
+        """
+        count = len(self._inbox)
+        self._inbox.clear()
+        self.stats.stale_messages += count
+        if count:
+            log.debug("%d message(s) received before the new request dropped", count)
+        return count
 
     @property
     def send_state(self) -> SendState:
@@ -264,13 +299,16 @@ class LinkEndpoint:
             self.timers.max_sends,
         )
 
-    def _answer_can_be_ours(self) -> bool:
-        """True if an ACK (or the peer's next frame) now can answer our frame.
+    def _answer_can_be_ours(self, arrived: float | None) -> bool:
+        """True if an ACK (or the peer's frame) that arrived at ``arrived`` answers our frame.
 
-        It can once a send was written. While a resend is queued, only if the send
-        before it timed out (a late ACK); not if the peer NAKed that send.
+        It can once a send was written, and only if it arrived after that: the
+        peer cannot answer bytes it has not seen. While a resend is queued, only
+        if the send before it timed out (a late ACK); not if the peer NAKed it.
         """
-        if self._state is not SendState.WAITING_ACK:
+        if self._state is not SendState.WAITING_ACK or self._written_at is None:
+            return False
+        if arrived is not None and arrived < self._written_at:
             return False
         if not self._frame_unwritten:
             return True
@@ -295,44 +333,44 @@ class LinkEndpoint:
             self._ack_deadline = None
             log.debug("send failed after %d sends (%s)", self._sends, ", ".join(self._seen))
 
-    def _handle(self, events: list[LinkEvent]) -> None:
+    def _handle(self, events: list[LinkEvent], at: float) -> None:
         self.stats.noise_bytes = self._decoder.noise_bytes
         self.stats.discarded_bytes = self._decoder.discarded_bytes
         for event in events:
             if isinstance(event, FrameReceived):
-                self._on_frame(event.data)
+                self._on_frame(event.data, at if event.started_at is None else event.started_at)
             elif isinstance(event, BadFrame):
                 self.stats.bad_frames += 1
                 self.stats.naks_sent += 1
                 self._out.append(NAK)
                 log.debug("NAK sent: %s (%s)", event.reason, event.field)
             elif isinstance(event, AckReceived):
-                self._on_ack()
+                self._on_ack(at)
             elif isinstance(event, NakReceived):
-                self._on_nak()
+                self._on_nak(at)
 
-    def _on_frame(self, data: bytes) -> None:
+    def _on_frame(self, data: bytes, started_at: float) -> None:
         now = self.clock.now()
         self.stats.frames_received += 1
         self.stats.acks_sent += 1
         self._out.append(ACK)
-        if data == self._last_delivered and now <= self._duplicate_window_end:
+        if data == self._last_delivered and started_at <= self._duplicate_window_end:
             self.stats.duplicates_dropped += 1
             log.debug("duplicate frame (%d data bytes) ACKed again, not delivered", len(data))
         else:
             self._inbox.append(data)
             self._last_delivered = data
             log.debug("frame in: %d data bytes, ACK sent", len(data))
-            if self._answer_can_be_ours():
+            if self._answer_can_be_ours(started_at):
                 # The peer answered our frame, so it got it: its ACK was lost.
                 self.stats.implicit_acks += 1
                 self._delivered()
                 log.debug("frame in while awaiting ACK: taken as ACK (send %d)", self._sends)
         self._duplicate_window_end = now + self.timers.ack_timeout * self.timers.max_sends
 
-    def _on_ack(self) -> None:
+    def _on_ack(self, at: float) -> None:
         # An ACK read while a resend is queued still answers the send before it.
-        if self._answer_can_be_ours():
+        if self._answer_can_be_ours(at):
             self.stats.acks_received += 1
             self._delivered()
             log.debug("ACK received (send %d)", self._sends)
@@ -340,10 +378,16 @@ class LinkEndpoint:
             self.stats.stray_answers += 1
             log.debug("stray ACK ignored (state %s)", self._state.value)
 
-    def _on_nak(self) -> None:
+    def _on_nak(self, at: float) -> None:
         # A NAK answers the send last written; while its resend is still queued
-        # (a burst of NAKs in one read) there is nothing written for it to answer.
-        if self._state is SendState.WAITING_ACK and not self._frame_unwritten:
+        # (a burst of NAKs in one read) there is nothing written for it to answer,
+        # and one that arrived before the send went out cannot be about it.
+        if (
+            self._state is SendState.WAITING_ACK
+            and not self._frame_unwritten
+            and self._written_at is not None
+            and at >= self._written_at
+        ):
             self.stats.naks_received += 1
             self._seen.append("NAK")
             log.debug("NAK received (send %d)", self._sends)

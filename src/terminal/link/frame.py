@@ -10,7 +10,7 @@ arrives in arbitrary slices, as a serial port delivers it.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from terminal.errors import ProtocolError
 
@@ -51,9 +51,15 @@ class FrameError(ProtocolError):
 
 @dataclass(frozen=True, slots=True, repr=False)
 class FrameReceived:
-    """A complete frame with a good LRC; ``data`` is its DATA part only."""
+    """A complete frame with a good LRC; ``data`` is its DATA part only.
+
+    ``started_at`` is when its STX arrived (the time given to the feed that
+    held it): a frame begun before our own frame went out cannot be an answer
+    to it. It takes no part in comparisons.
+    """
 
     data: bytes
+    started_at: float | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
         # DATA carries card data: a repr that lands in a log shows its length only.
@@ -186,7 +192,7 @@ def decode_frame(frame: bytes) -> bytes:
 class FrameDecoder:
     """Incremental parser for the byte stream of one direction of the link.
 
-    Feed it whatever a read returned, with the time it was read; it returns the
+    Feed it whatever a read returned, with the time it arrived; it returns the
     events completed by those bytes, in wire order. A frame may be split over
     any number of feeds and one feed may hold several frames and ACK/NAK bytes.
 
@@ -203,6 +209,11 @@ class FrameDecoder:
     * a frame whose next byte does not come within ``inter_byte_timeout`` is
       reported once (``BadFrame(..., "frame.timeout")``) and dropped: by then the
       line has been quiet, so the next byte is read afresh.
+
+    Gaps are measured between arrivals, never between reads: a reader that was
+    busy elsewhere (writing its books, descheduled on a loaded PC) and comes
+    back to a buffer full of a frame's bytes must not call that frame stalled.
+    See :meth:`feed` for the times to pass.
     """
 
     def __init__(self, inter_byte_timeout: float = 0.2) -> None:
@@ -218,12 +229,24 @@ class FrameDecoder:
         self._data = bytearray()
         self._expected = 0
         self._last_byte_at: float | None = None
+        self._frame_started_at: float | None = None
+        self._arrival: float | None = None  # the ``now`` of the feed in progress
 
-    def feed(self, data: bytes, now: float) -> list[LinkEvent]:
-        """Parse ``data`` read at time ``now``; the events it completes, in order."""
-        events = self.check_timeout(now)
+    def feed(self, data: bytes, now: float, *, since: float | None = None) -> list[LinkEvent]:
+        """Parse ``data`` that arrived at ``now``; the events it completes, in order.
+
+        ``now`` is the arrival time: exact from a reader that stamps each read as
+        it returns, the latest possible from one that only reads when it gets
+        round to it. Such a reader passes ``since`` too, the earliest the bytes
+        can have arrived (the last time it saw its input empty). A frame in
+        progress times out here only when the gap is certain, from the previous
+        bytes' latest arrival to these bytes' earliest (``since``, default
+        ``now``); a stalled frame is otherwise left to :meth:`check_timeout`.
+        """
+        events = self.check_timeout(now if since is None else since)
         if not data:
             return events
+        self._arrival = now
         view = memoryview(bytes(data))
         i = 0
         while i < len(view):
@@ -262,7 +285,7 @@ class FrameDecoder:
                 body = bytes(self._length_bytes) + bytes(self._data) + bytes([ETX])
                 expected = lrc(body)
                 if byte == expected:
-                    events.append(FrameReceived(bytes(self._data)))
+                    events.append(FrameReceived(bytes(self._data), self._frame_started_at))
                 else:
                     events.append(
                         BadFrame(f"LRC 0x{byte:02x}, expected 0x{expected:02x}", "frame.lrc")
@@ -274,8 +297,9 @@ class FrameDecoder:
     def check_timeout(self, now: float) -> list[LinkEvent]:
         """Report a frame stalled for the inter-byte limit or more, and resync.
 
-        Call it when no bytes came (``feed`` calls it itself); it returns at most
-        one ``BadFrame`` and only once per stalled frame.
+        Call it with a time ``now`` up to which every byte that arrived has been
+        fed (``feed`` calls it itself); it returns at most one ``BadFrame`` and
+        only once per stalled frame.
         """
         if self._last_byte_at is None or now - self._last_byte_at < self.inter_byte_timeout:
             return []
@@ -324,6 +348,7 @@ class FrameDecoder:
             self.noise_bytes += 1
 
     def _start_frame(self) -> None:
+        self._frame_started_at = self._arrival
         self._state = _State.LENGTH
         self._length_bytes.clear()
         self._data.clear()

@@ -10,6 +10,16 @@ slices (``port.timeout`` set to at most :data:`READ_SLICE` before each read), so
 that a real port stays responsive to ACK and inter-byte timers, and a fake port
 paired with a :class:`~terminal.clock.FakeClock` can advance the clock by the
 slice instead of sleeping.
+
+Two rules keep a busy or flooded line from fooling the host:
+
+* Before each request, what is already waiting on the port is read and put
+  aside: ACKs the terminal sent for earlier frames, late answers to abandoned
+  requests. Only bytes read after our frame went out can be its ACK.
+* A frame from the terminal is only called stalled when the port was seen
+  empty for longer than the inter-byte limit. A pyserial read does not say
+  when its bytes arrived; if this process was descheduled between two reads
+  (a loaded PC) the rest of a frame may be waiting, and that is no gap.
 """
 
 from __future__ import annotations
@@ -63,6 +73,9 @@ class SerialLink:
         self.timers = self.endpoint.timers
         self.clock = self.endpoint.clock
         self._closed = False
+        # The last time the port was seen with nothing waiting: bytes read since
+        # arrived after it (the earliest arrival a late read can vouch for).
+        self._seen_empty_at = float("-inf")
 
     def send(self, data: bytes) -> None:
         """Frame ``data``, write it and wait for the ACK, resending on NAK or silence.
@@ -75,8 +88,13 @@ class SerialLink:
         A port that fails meanwhile raises :class:`LinkError` (the cause chained);
         whatever interrupts the send (that, or ``KeyboardInterrupt``) leaves the
         message FAILED, in doubt, and the link ready for the next :meth:`send`.
+
+        First, whatever is already waiting on the port is read (frames in it
+        are ACKed so the terminal stops resending them) and dropped with any
+        message not yet received: none of it can answer this request.
         """
         endpoint = self.endpoint
+        self._discard_stale()
         endpoint.send(data)
         try:
             self._flush()
@@ -136,6 +154,23 @@ class SerialLink:
 
     # -- helpers -----------------------------------------------------------
 
+    def _discard_stale(self) -> None:
+        """Read what is waiting now, ACK the frames in it, drop them and unread messages."""
+        try:
+            waiting = self.port.in_waiting
+            while waiting > 0:
+                chunk = self.port.read(waiting)
+                if not chunk:
+                    break
+                waiting -= len(chunk)
+                self.endpoint.feed(chunk, self.clock.now(), since=self._seen_empty_at)
+        except Exception as exc:
+            raise LinkError(f"reading the port failed: {_describe(exc)}") from exc
+        dropped = self.endpoint.discard_messages()
+        if dropped:
+            log.info("%d earlier message(s) dropped before a new request", dropped)
+        self._flush()
+
     def _pump(self, until: float | None) -> None:
         """One short read, then the timers, then write whatever the endpoint has."""
         now = self.clock.now()
@@ -146,13 +181,15 @@ class SerialLink:
         try:
             if self.port.timeout != wait:  # pyserial reconfigures the tty on every set
                 self.port.timeout = wait
-            size = max(1, self.port.in_waiting)
-            chunk = self.port.read(size)
+            waiting = self.port.in_waiting
+            if not waiting:
+                self._seen_empty_at = now
+            chunk = self.port.read(max(1, waiting))
         except Exception as exc:  # serial.SerialException is an OSError; any is the port's
             raise LinkError(f"reading the port failed: {_describe(exc)}") from exc
         if chunk:
             log.debug("read %d bytes", len(chunk))
-            self.endpoint.feed(chunk)
+            self.endpoint.feed(chunk, self.clock.now(), since=self._seen_empty_at)
         self.endpoint.poll()
         self._flush()
 
