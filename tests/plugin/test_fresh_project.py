@@ -1,0 +1,104 @@
+"""A POS developer's project outside this repo: pip install the package, copy the example, pytest.
+
+This proves what an editable install in our own venv cannot: that the built
+package ships the plugin (its ``pytest11`` entry point), the simulator and its
+data files, and that ``examples/test_my_pos.py`` passes as a stranger runs it.
+
+The package is built and installed afresh from a copy of this checkout on every
+run. Its dependencies (and pytest) live in a venv kept in the user's cache
+directory, keyed by the Python version and the dependency list, and made under
+a file lock, so that only the first run on a machine pays for downloading them;
+``TERMINAL_TEST_VENV`` points elsewhere (a CI cache, say).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+from platformdirs import user_cache_dir
+
+REPO = Path(__file__).resolve().parents[2]
+_SHIPPED = ("pyproject.toml", "README.md", "LICENSE", "src", "simulator")
+_BUILD_TOOLS = ("setuptools>=68", "wheel")
+
+
+def _venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _dependencies() -> list[str]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
+    return [*project["dependencies"], "pytest>=8", *_BUILD_TOOLS]
+
+
+@pytest.fixture(scope="session")
+def dependency_venv() -> Path:
+    deps = _dependencies()
+    key = hashlib.sha256(f"{sys.version}\n{deps}".encode()).hexdigest()[:16]
+    root = Path(os.environ.get("TERMINAL_TEST_VENV") or user_cache_dir("terminal-tests"))
+    venv = root / f"plugin-venv-{key}"
+    root.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(root / f"plugin-venv-{key}.lock"), timeout=600):
+        ready = venv / "ready"
+        if not ready.exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            _pip(venv, "install", "--quiet", *deps)
+            ready.write_text(key)
+    return venv
+
+
+def _pip(venv: Path, *args: str) -> None:
+    run = subprocess.run([str(_venv_python(venv)), "-m", "pip", *args],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTHON", "PYTEST", "TERMINAL_", "VIRTUAL_ENV"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def test_the_example_passes_in_a_fresh_project_with_the_package_pip_installed(
+    dependency_venv, tmp_path
+):
+    source = tmp_path / "terminal-src"
+    source.mkdir()
+    for name in _SHIPPED:
+        origin = REPO / name
+        if origin.is_dir():
+            shutil.copytree(origin, source / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(origin, source / name)
+    # Not editable, from the local path: what `pip install ./terminal` does for a user.
+    _pip(dependency_venv, "install", "--quiet", "--force-reinstall", "--no-deps",
+         "--no-build-isolation", str(source))
+    shutil.rmtree(source)  # the installed copy must stand on its own
+
+    project = tmp_path / "my-pos"
+    (project / "tests").mkdir(parents=True)
+    shutil.copy2(REPO / "examples" / "test_my_pos.py", project / "tests" / "test_my_pos.py")
+    python = str(_venv_python(dependency_venv))
+    where = subprocess.run(
+        [python, "-c", "import terminal, simulator; print(terminal.__file__, simulator.__file__)"],
+        cwd=project, capture_output=True, text=True, env=_clean_env(), check=True,
+    ).stdout
+    assert str(REPO) not in where and str(dependency_venv) in where
+
+    run = subprocess.run(
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project, capture_output=True, text=True, env=_clean_env(), timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "4 passed" in run.stdout
