@@ -110,13 +110,19 @@ class FaultInjector:
         """How many requests the POS has sent so far (resends not counted)."""
         return self._exchange
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes, at: float | None = None) -> None:
+        """Bytes from the POS, arrived at clock time ``at`` (default now).
+
+        What passes untouched reaches the terminal with its arrival stamp; what
+        a fault held back arrives when it is released.
+        """
         now = self.clock.now()
-        if self._line_dead(now) or self._device is None:
+        at = now if at is None else at
+        if self._line_dead(at) or self._device is None:
             return
-        for kind, unit in self._in.push(data, now):
-            self._incoming(kind, unit, now)
-        self._deliver(now)
+        for kind, unit in self._in.push(data, at):
+            self._incoming(kind, unit, at)
+        self._deliver(now, at)
 
     def poll(self) -> None:
         now = self.clock.now()
@@ -284,10 +290,10 @@ class FaultInjector:
         queue.append((due, self._seq, data))
         queue.sort()
 
-    def _deliver(self, now: float) -> None:
+    def _deliver(self, now: float, at: float | None = None) -> None:
         data = self._take_due(self._to_device, now)
         if data and self._device is not None:
-            self._device.feed(data)
+            self._device.feed(data, at)
 
     @staticmethod
     def _take_due(queue: list[tuple[float, int, bytes]], now: float) -> bytes:
