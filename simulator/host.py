@@ -31,6 +31,7 @@ lives in the ledger too, so a simulator rebuilt for every CLI run carries on.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -158,7 +159,7 @@ class VirtualTerminal:
         packed = self.ledger.state(self.lane, _KEYS)
         if packed is None:
             return None
-        return unpack_working_keys(self._master_key, bytes.fromhex(packed))
+        return unpack_working_keys(self._master_key, base64.b64decode(packed))
 
     def next_trace(self) -> str:
         """The terminal's own next trace (6 digits, 999999 wraps to 000001)."""
@@ -239,7 +240,7 @@ class VirtualTerminal:
             keys = WorkingKeys.generate(double_length=double)
             packed = pack_working_keys(self._master_key, keys)
             with self.ledger.locked():
-                self.ledger.set_state(self.lane, _KEYS, packed.hex())
+                self.ledger.set_state(self.lane, _KEYS, base64.b64encode(packed).decode("ascii"))
                 self.ledger.set_state(self.lane, _SIGNED_ON, "1")
             extra[62] = packed
             log.info("signed on, batch %s, new working keys issued", self.batch)

@@ -11,6 +11,7 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     # A config file named by $TERMINAL_CONFIG must exist: an empty one means all defaults.
     (home / "config.toml").write_text("# every setting at its default\n", encoding="utf-8")
     monkeypatch.setenv("TERMINAL_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("TERMINAL_DATA_DIR", str(home / "data"))
     monkeypatch.delenv("TERMINAL_PORT", raising=False)
     monkeypatch.delenv("TERMINAL_TOKEN_KEY_FILE", raising=False)
     return home

@@ -50,6 +50,7 @@ def test_a_config_error_is_a_json_error_too():
 
 def test_an_in_doubt_sale_gives_its_trace_in_json_and_its_message_once():
     _config().write_text("[link]\nresponse_timeout = 0.3\n", encoding="utf-8")
+    assert runner.invoke(app, ["sign-on"]).exit_code == 0  # so the sale is what gets no answer
     outcome = runner.invoke(app, ["sale", "1.00", "--port", "sim://?delay=5", "--json"])
     assert outcome.exit_code == 3
     shown = json.loads(outcome.stdout)

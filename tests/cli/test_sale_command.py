@@ -84,6 +84,9 @@ def test_port_that_cannot_be_opened_is_a_link_failure():
 def test_terminal_that_does_not_answer_in_time_leaves_the_sale_in_doubt(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text("[link]\nresponse_timeout = 0.3\n")
+    # Signed on first (keys kept in the journal and the simulator's books), so the
+    # sale itself is the exchange that gets no answer.
+    assert runner.invoke(app, ["sign-on", "--config", str(config)]).exit_code == 0
     outcome = runner.invoke(
         app, ["sale", "1.00", "--port", "sim://?delay=5", "--config", str(config)]
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 
 from typer.testing import CliRunner
 
@@ -34,10 +35,29 @@ def test_sales_leave_no_full_card_number_in_output_logs_or_files(tmp_path, caplo
         texts.append(runner.invoke(app, ["sale", "3.00", "--receipt"]).output)
     texts.append(caplog.text)
     home = request.getfixturevalue("_isolated_config")  # host state and token key
-    texts += [p.read_text("utf-8", "replace") for p in tmp_path.rglob("*") if p.is_file()]
-    texts += [p.read_text("latin-1") for p in home.rglob("*") if p.is_file()]
+    files = [p for root in (tmp_path, home) for p in root.rglob("*") if p.is_file()]
+    databases = [p for p in files if ".sqlite3" in p.name]
+    texts += [p.read_text("latin-1") for p in files if p not in databases]
+    # SQLite stores a row's columns back to back, so digits of neighbouring columns
+    # (trace, date, RRN) run together in the file's bytes: scan each stored value
+    # for card-like numbers, and the raw bytes for the cards the simulator knows.
+    texts += _stored_values(p for p in databases if p.name.endswith(".sqlite3"))
+    raw = b"".join(p.read_bytes() for p in databases)
     everything = "\n".join(texts)
     assert "622609" in everything  # the masked numbers are there, so the scan saw real output
     for card in load_cards():
         assert card.pan not in everything, card.name
+        assert card.pan.encode() not in raw, card.name
     assert _luhn_runs(everything) == []
+
+
+def _stored_values(paths) -> list[str]:
+    values = []
+    for path in paths:
+        with sqlite3.connect(path) as db:
+            tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master "
+                                                   "WHERE type = 'table'")]
+            for table in tables:
+                for row in db.execute(f"SELECT * FROM {table}"):
+                    values += [str(value) for value in row]
+    return values

@@ -6,10 +6,10 @@ import pytest
 
 from terminal.config import TerminalSettings
 from terminal.errors import LinkError, LinkTimeout, ProtocolError
+from terminal.journal import Journal
 from terminal.protocol import Message, Tpdu, decode, encode
 from terminal.transactions.client import TerminalClient
 from terminal.transactions.errors import TransactionInDoubt
-from terminal.transactions.state import HostState
 
 SETTINGS = TerminalSettings()
 KEY = b"t" * 32
@@ -45,8 +45,19 @@ class Responder:
         return encode(Message(mti, fields, tpdu=message.tpdu.reply(), header=message.header))
 
 
+_journals: list[Journal] = []
+
+
+@pytest.fixture(autouse=True)
+def _journal(tmp_path):
+    """A real journal file per test; ``client()`` uses it (no MAC: the Responder has no keys)."""
+    _journals.append(Journal(tmp_path / "journal.sqlite3"))
+    yield _journals[-1]
+    _journals.pop().close()
+
+
 def client(link) -> TerminalClient:
-    return TerminalClient(link, SETTINGS, state=HostState(None), token_key=KEY)
+    return TerminalClient(link, SETTINGS, journal=_journals[-1], token_key=KEY)
 
 
 def test_sale_request_carries_the_cup_sale_codes_and_amount_in_fen():
@@ -98,9 +109,8 @@ def test_sign_on_takes_the_terminals_batch():
     def batch_7(request, fields):
         fields[60] = {**fields[60], "batch": "000007"}
 
-    state = HostState(None)
-    TerminalClient(Responder(batch_7), SETTINGS, state=state, token_key=KEY).sign_on()
-    assert state.batch == "000007"
+    client(Responder(batch_7)).sign_on()
+    assert _journals[-1].batch(SETTINGS.terminal_id) == "000007"
 
 
 @pytest.mark.parametrize("amount", [0, -1, 10**12, 12.34, True])

@@ -1,4 +1,4 @@
-"""Damaged host files (trace counter, token key) are named and refused, never guessed."""
+"""Damaged host files (journal, token key) are named and refused, never guessed."""
 
 from __future__ import annotations
 
@@ -14,64 +14,45 @@ from typer.testing import CliRunner
 from terminal.card_data import KEY_BYTES, load_token_key
 from terminal.cli.app import app
 from terminal.errors import ConfigError
-from terminal.transactions.state import HostState
+from terminal.journal import Journal
 
 runner = CliRunner()
 
 
-def _home() -> Path:
-    return Path(os.environ["TERMINAL_CONFIG"]).parent
+def _data() -> Path:
+    return Path(os.environ["TERMINAL_DATA_DIR"])
 
 
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        pytest.param('{"last_trace": "abc"}', "last_trace must be a whole number", id="text-trace"),
-        pytest.param('{"last_trace": -1}', "last_trace must be a whole number", id="negative"),
-        pytest.param('{"last_trace": 1000000}', "last_trace must be a whole number", id="too-big"),
-        pytest.param('{"batch": 7}', "batch must be 6 digits", id="number-batch"),
-        pytest.param('{"last_trace": 1, "extra": 1}', "unknown key extra", id="unknown-key"),
-        pytest.param("[]", "it holds list", id="list"),
-        pytest.param("null", "it holds null", id="null"),
-        pytest.param("1.5", "it holds float", id="float"),
-        pytest.param("{", "not JSON", id="not-json"),
-    ],
-)
-def test_a_damaged_state_file_is_refused_naming_the_file(tmp_path, text, problem):
-    path = tmp_path / "host-state.json"
-    path.write_text(text)
+def test_a_damaged_journal_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "journal.sqlite3"
+    path.write_bytes(b"this is no database, and it is long enough to look like one" * 40)
     with pytest.raises(ConfigError) as caught:
-        HostState(path).next_trace()
-    assert str(path) in str(caught.value) and problem in str(caught.value)
-    assert path.read_text() == text  # left for the user to repair, not overwritten
+        Journal(path)
+    assert str(path) in str(caught.value) and "journal" in str(caught.value)
+    assert path.read_bytes().startswith(b"this is no database")  # left for repair
 
 
-def test_the_cli_refuses_a_damaged_state_file_with_exit_2():
-    state = _home() / "host-state.json"
-    state.write_text('{"last_trace": "abc"}')
+def test_the_cli_refuses_a_damaged_journal_with_exit_2():
+    journal = _data() / "journal.sqlite3"
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.write_bytes(b"garbage" * 200)
     outcome = runner.invoke(app, ["sale", "1.00"])
     assert outcome.exit_code == 2
-    assert str(state) in outcome.stderr and "damaged" in outcome.stderr
+    assert str(journal) in outcome.stderr
     assert "Traceback" not in outcome.output
 
 
-def test_a_state_file_that_is_not_utf8_is_named(tmp_path):
-    path = tmp_path / "host-state.json"
-    path.write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(ConfigError, match="not UTF-8"):
-        HostState(path).next_trace()
-
-
-def test_a_state_path_through_a_regular_file_is_named(tmp_path):
+def test_a_journal_path_through_a_regular_file_is_named(tmp_path):
     plain = tmp_path / "plain"
     plain.write_text("x")
-    with pytest.raises(ConfigError, match="part of its path is a file") as caught:
-        HostState(plain / "host-state.json").next_trace()
-    assert str(plain / "host-state.json") in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        Journal(plain / "journal.sqlite3")
+    assert str(plain / "journal.sqlite3") in str(caught.value)
 
 
 def test_a_token_key_that_is_a_directory_is_refused_with_exit_2():
-    (_home() / "token.key").mkdir()
+    _data().mkdir(parents=True, exist_ok=True)
+    (_data() / "token.key").mkdir()
     outcome = runner.invoke(app, ["sale", "1.00"])
     assert outcome.exit_code == 2
     assert "token key" in outcome.stderr and "directory" in outcome.stderr
@@ -90,7 +71,8 @@ def test_a_token_key_of_the_wrong_size_is_refused_and_never_replaced(tmp_path, s
 
 
 def test_the_cli_refuses_a_short_token_key_with_exit_2():
-    key = _home() / "token.key"
+    _data().mkdir(parents=True, exist_ok=True)
+    key = _data() / "token.key"
     key.write_bytes(b"short")
     outcome = runner.invoke(app, ["sale", "1.00", "--json"])
     assert outcome.exit_code == 2

@@ -9,8 +9,10 @@ accident:
   an option or the environment must exist; only the default one may be absent.
 * the port is ``--port``, else ``$TERMINAL_PORT``, else ``port`` in the config
   file, else ``sim://``. An empty one, anywhere, is an error, never ``sim://``.
-* the host's trace counter and token key live beside the config file
-  (``$TERMINAL_TOKEN_KEY_FILE`` moves the key).
+* the journal (trace and batch counters included), the token key and the
+  embedded simulator's books live in the data directory (:mod:`terminal.paths`:
+  ``$TERMINAL_DATA_DIR``, else the platform's; ``$TERMINAL_TOKEN_KEY_FILE``
+  moves the key alone).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import typer
 
 from terminal.config import DEFAULT_PORT, load_config
 from terminal.errors import ConfigError
+from terminal.paths import data_paths
 
 __all__ = [
     "CONFIG_ENV",
@@ -61,11 +64,6 @@ class ConfigChoice:
         return self.path if self.explicit or _exists(self.path) else None
 
     @property
-    def state_file(self) -> Path:
-        """The host's trace and batch counters."""
-        return self.path.with_name("host-state.json")
-
-    @property
     def token_key_file(self) -> Path:
         """The key card tokens are made with."""
         explicit = os.environ.get(TOKEN_KEY_ENV)
@@ -75,7 +73,7 @@ class ConfigChoice:
                     f"${TOKEN_KEY_ENV} is set but empty: name the key file or unset it"
                 )
             return Path(explicit)
-        return self.path.with_name("token.key")
+        return data_paths().token_key
 
 
 def choose_config(option: Path | None) -> ConfigChoice:

@@ -31,14 +31,16 @@ from terminal.cli.output import console, out, out_json
 from terminal.cli.paths import ConfigChoice, choose_config, default_config_path, is_simulator
 from terminal.cli.paths import resolve_port as choose_port
 from terminal.cli.printing import PrinterOption, print_transaction
+from terminal.cli.session import security_from_config
 from terminal.cli.tracing import traced
 from terminal.config import SerialSettings, TerminalSettings
+from terminal.journal import Journal
 from terminal.link import LinkTimers, SerialLink
+from terminal.paths import data_paths
 from terminal.receipts import CUSTOMER_COPY, MERCHANT_COPY, render_text_receipt
 from terminal.transactions.amount import format_fen, parse_yuan
 from terminal.transactions.client import TerminalClient
 from terminal.transactions.result import TransactionResult
-from terminal.transactions.state import HostState
 from terminal.transport import open_port
 
 __all__ = ["SIMULATOR_BANNER", "register"]
@@ -173,19 +175,22 @@ def _client(
     serial_settings: SerialSettings,
     timers: LinkTimers,
 ) -> Iterator[TerminalClient]:
-    # Files first: a damaged state file or key must stop us before the port is opened.
-    state = HostState(chosen.state_file)
-    state.batch  # noqa: B018 - reads and checks the file now
-    token_key = load_token_key(chosen.token_key_file)
-    port = traced(open_port(url, **serial_settings.as_port_options()), url)
+    # Files first: a damaged journal or key must stop us before the port is opened.
+    security = security_from_config(chosen.data)
+    journal = Journal(data_paths().journal)
     try:
-        link = SerialLink(port, timers)
-        yield TerminalClient(
-            link, settings, state=state, token_key=token_key,
-            response_timeout=timers.response_timeout,
-        )
+        token_key = load_token_key(chosen.token_key_file)
+        port = traced(open_port(url, **serial_settings.as_port_options()), url)
+        try:
+            link = SerialLink(port, timers)
+            yield TerminalClient(
+                link, settings, journal=journal, token_key=token_key, security=security,
+                response_timeout=timers.response_timeout,
+            )
+        finally:
+            port.close()
     finally:
-        port.close()
+        journal.close()
 
 
 def _sim_options(url: str, *, card: str | None, chosen: ConfigChoice) -> str:
@@ -201,7 +206,10 @@ def _sim_options(url: str, *, card: str | None, chosen: ConfigChoice) -> str:
         options["card"] = card
     if chosen.loaded is not None:
         options.setdefault("config", str(chosen.loaded))
-    return f"{base}?{urlencode(options)}" if options else base
+    # The simulator's books in the data directory: a sale in one run can be voided in
+    # the next, and a sign-on is remembered (``terminal simulate --reset`` forgets).
+    options.setdefault("ledger", str(data_paths().simulator_books))
+    return f"{base}?{urlencode(options)}"
 
 
 def _show(

@@ -53,6 +53,11 @@ class Kind(enum.StrEnum):
     BATCH_UPLOAD = "batch_upload"
     BATCH_UPLOAD_END = "batch_upload_end"
 
+    @property
+    def label(self) -> str:
+        """The transaction's Chinese name on a receipt or screen."""
+        return CATALOGUE[self].label
+
 
 class Effect(enum.StrEnum):
     """What an approved transaction of this type does to the cardholder's money."""

@@ -1,46 +1,63 @@
-"""The POS host's side of each transaction: build the request, exchange, check, protect.
+"""The POS host's side of every transaction: build, journal, send, check, protect.
 
-Every response is checked against its request before it is believed (MTI,
-trace, terminal and merchant ids, amount), because a stale or crossed answer on
-a serial line is how money ends up credited to the wrong sale. The full card
-number in a response is turned into a masked number and token right here.
+One engine (:meth:`TerminalClient.run`) driven by the protocol's catalogue row,
+with thin named methods on top. For each exchange it:
+
+1. writes the request as *pending* in the journal, in the transaction that
+   draws its trace and batch (nothing is sent that the journal does not know);
+2. signs money requests with the working MAC key (signing on first when no
+   keys are held), sends, and waits for the answer to *this* request;
+3. believes nothing that does not answer it (MTI, echoed fields, 39) and
+   nothing whose MAC fails: a bad MAC leaves the exchange in doubt and the
+   keys dropped, so the next exchange signs on again;
+4. completes the journal row and turns the card number into a masked number
+   and token right here.
+
+A void, refund, completion or cancel finds its original in the journal and
+builds 4, 37, 38 and 61 from it; a wrong reference is an error before anything
+is sent. A reversal repeats its original's request as a 0400.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Protocol
 
 from terminal.card_data import protect_pan
 from terminal.clock import Clock, MonotonicClock
 from terminal.config import TerminalSettings
 from terminal.errors import LinkError, LinkTimeout, ProtocolError
+from terminal.journal.entry import EntryState, JournalEntry
+from terminal.journal.store import JournalStore, OriginalNotFound
 from terminal.protocol import Message, Tpdu, decode, encode
-from terminal.protocol.response_codes import APPROVED, describe
+from terminal.protocol.catalogue import CATALOGUE, Effect, Kind, TransactionType
+from terminal.protocol.json_shape import message_from_json
+from terminal.protocol.response_codes import APPROVED, Action, Rc, describe
+from terminal.protocol.security import (
+    MAC_FIELD,
+    TEST_MASTER_KEY,
+    KeyCheckError,
+    MacAlgorithm,
+    WorkingKeys,
+    sign,
+    unpack_working_keys,
+    verify,
+)
 from terminal.transactions.amount import MAX_AMOUNT_FEN
 from terminal.transactions.errors import ResponseMismatch, TransactionInDoubt
-from terminal.transactions.result import TransactionKind, TransactionResult
-from terminal.transactions.state import HostState
+from terminal.transactions.result import SettlementTotals, TransactionResult
 
-__all__ = ["TerminalClient"]
+__all__ = ["Security", "TerminalClient", "batch_totals", "settlement_field48"]
 
 log = logging.getLogger("terminal.transactions")
 
-# Processing code (3), condition code (25), 60.1 and 60.3 per transaction: data, not code.
-_SPEC: dict[TransactionKind, dict[str, str]] = {
-    TransactionKind.SIGN_ON: {"mti": "0800", "network_code": "001", "message_type": "00"},
-    TransactionKind.ECHO: {"mti": "0820", "network_code": "301", "message_type": "00"},
-    TransactionKind.BALANCE: {
-        "mti": "0200", "processing": "310000", "condition": "00", "message_type": "01",
-    },
-    TransactionKind.SALE: {
-        "mti": "0200", "processing": "000000", "condition": "00", "message_type": "22",
-    },
-}
 CNY = "156"
-# Fields a response must echo unchanged when the request had them.
-_ECHOED = (11, 41, 42, 3, 4)
-_MOVES_MONEY = frozenset({TransactionKind.SALE})
+DIALECT = "cup"
+# Reversal reason codes (field 39 of a 0400).
+REASON_NO_ANSWER, REASON_BAD_ANSWER = "98", "96"
 
 
 class Link(Protocol):
@@ -51,62 +68,251 @@ class Link(Protocol):
     def receive(self, timeout: float | None = None) -> bytes: ...
 
 
+@dataclass(frozen=True)
+class Security:
+    """The terminal master key and the MAC algorithm; the master key never leaves memory."""
+
+    master_key: bytes = TEST_MASTER_KEY
+    mac_algorithm: MacAlgorithm = MacAlgorithm.CUP_ECB
+
+    def __repr__(self) -> str:
+        return f"Security(mac_algorithm={self.mac_algorithm.value!r})"
+
+
 class TerminalClient:
-    """Runs transactions with one terminal over ``link``."""
+    """Runs transactions with one terminal over ``link``, journaled in ``journal``.
+
+    ``security`` ``None`` is a terminal that uses no MAC (field 64 neither sent
+    nor required); with it, every money message is MACed both ways.
+    """
 
     def __init__(
         self,
         link: Link,
         settings: TerminalSettings,
         *,
-        state: HostState,
+        journal: JournalStore,
         token_key: bytes,
+        security: Security | None = None,
         response_timeout: float = 60.0,
         clock: Clock | None = None,
+        wall_time: Callable[[], datetime] = datetime.now,
     ) -> None:
         self.link = link
         self.settings = settings
-        self.state = state
+        self.journal = journal
+        self.security = security
+        self.lane = settings.terminal_id
         self._token_key = token_key
         self._response_timeout = response_timeout
         self._clock = clock or MonotonicClock()
+        self._now = wall_time
         self._tpdu = Tpdu.fromhex(settings.tpdu)
+        self._keys: WorkingKeys | None = None
+
+    # -- named transactions -------------------------------------------------------
 
     def sign_on(self) -> TransactionResult:
-        """Sign on; the terminal's batch number becomes the host's."""
-        return self._run(TransactionKind.SIGN_ON, {})
+        """Sign on: new working keys (checked against their check values), the terminal's batch."""
+        return self.run(Kind.SIGN_ON)
+
+    def sign_off(self) -> TransactionResult:
+        return self.run(Kind.SIGN_OFF)
 
     def echo(self) -> TransactionResult:
         """Echo test: is the terminal there and answering?"""
-        return self._run(TransactionKind.ECHO, {})
+        return self.run(Kind.ECHO)
 
     def balance(self) -> TransactionResult:
-        return self._run(TransactionKind.BALANCE, {49: CNY})
+        return self.run(Kind.BALANCE)
 
     def sale(self, amount_fen: int) -> TransactionResult:
         """A purchase of ``amount_fen`` (integer fen)."""
+        return self.run(Kind.SALE, amount_fen=amount_fen)
+
+    def preauth(self, amount_fen: int) -> TransactionResult:
+        return self.run(Kind.PREAUTH, amount_fen=amount_fen)
+
+    def void(self, *, rrn: str | None = None, trace: str | None = None,
+             date: str | None = None) -> TransactionResult:
+        """Void a sale of the open batch (whole amount), named by RRN or trace (and date)."""
+        return self.run(Kind.VOID, original=self.find_original(Kind.VOID, rrn, trace, date))
+
+    def refund(self, amount_fen: int, *, rrn: str | None = None, trace: str | None = None,
+               date: str | None = None, reason: str | None = None) -> TransactionResult:
+        """Refund ``amount_fen`` (may be part) of a sale or completion, to the card that paid."""
+        original = self.find_original(Kind.REFUND, rrn, trace, date)
+        return self.run(Kind.REFUND, amount_fen=amount_fen, original=original, reason=reason)
+
+    def preauth_cancel(self, *, rrn: str | None = None, trace: str | None = None,
+                       date: str | None = None) -> TransactionResult:
+        return self.run(Kind.PREAUTH_CANCEL,
+                        original=self.find_original(Kind.PREAUTH_CANCEL, rrn, trace, date))
+
+    def preauth_complete(self, amount_fen: int, *, rrn: str | None = None,
+                         trace: str | None = None, date: str | None = None) -> TransactionResult:
+        original = self.find_original(Kind.COMPLETION, rrn, trace, date)
+        return self.run(Kind.COMPLETION, amount_fen=amount_fen, original=original)
+
+    def completion_void(self, *, rrn: str | None = None, trace: str | None = None,
+                        date: str | None = None) -> TransactionResult:
+        return self.run(Kind.COMPLETION_VOID,
+                        original=self.find_original(Kind.COMPLETION_VOID, rrn, trace, date))
+
+    def reverse(self, trace: str, reason: str = REASON_NO_ANSWER) -> TransactionResult:
+        """Reverse the journaled transaction with ``trace`` (0400, its own request again)."""
+        original = self.journal.find_by_trace(self.lane, trace)
+        if not original.type.reversible:
+            raise OriginalNotFound(
+                f"trace {original.trace} is a {original.kind.value}, which is never reversed"
+            )
+        if original.state in (EntryState.DECLINED, EntryState.REVERSED):
+            raise OriginalNotFound(
+                f"trace {original.trace} is {original.state.value}: nothing to reverse"
+            )
+        return self.run(Kind.REVERSAL, original=original, reason=reason)
+
+    def settle(self) -> TransactionResult:
+        """Settle the open batch: totals from the journal, batch upload if they disagree."""
+        return self.run(Kind.SETTLEMENT)
+
+    def find_original(
+        self, kind: Kind, rrn: str | None, trace: str | None, date: str | None
+    ) -> JournalEntry:
+        """The journal entry a ``kind`` transaction refers to (raises OriginalNotFound)."""
+        return self.journal.find_original(
+            self.lane, CATALOGUE[kind].originals, rrn=rrn, trace=trace, date=date
+        )
+
+    # -- the engine --------------------------------------------------------------------
+
+    def run(
+        self,
+        kind: Kind,
+        *,
+        amount_fen: int | None = None,
+        original: JournalEntry | None = None,
+        reason: str | None = None,
+        _retry_on_stale_keys: bool = True,
+    ) -> TransactionResult:
+        """One transaction of the catalogue, from journal row to result.
+
+        A money request answered ``A0`` (the terminal does not know our keys:
+        it restarted, or another host signed on) moved nothing; when the keys
+        were kept from an earlier run, the client signs on and tries once more.
+        """
+        row = CATALOGUE[kind]
+        if kind is Kind.SETTLEMENT:
+            return self._settle()
+        amount_fen = self._amount(row, amount_fen, original)
+        if row.needs_original and original is None:
+            raise OriginalNotFound(f"a {kind.value} needs its original")
+        fresh_keys = False
+        if row.mac and self.security is not None and self._session_keys() is None:
+            log.info("no working keys held: signing on first")
+            self.sign_on()
+            fresh_keys = True
+        extra = self._fields(row, amount_fen, original, reason)
+        trace = original.trace if kind is Kind.REVERSAL and original is not None else None
+        entry, request = self.journal.begin(
+            self.lane, kind, lambda t, b: self._request(row, extra, t, b, original),
+            now=self._now(), amount_fen=amount_fen, trace=trace, original=original,
+            reason=reason if kind is not Kind.REVERSAL else None,
+        )
+        result = self._exchange(row, entry, request, amount_fen, original)
+        if (
+            result.response.code == Rc.MAC_ERROR and row.mac and self.security is not None
+            and not fresh_keys and _retry_on_stale_keys
+        ):
+            log.info("%s answered A0 with kept keys: signing on and trying again", kind.value)
+            self.sign_on()
+            return self.run(kind, amount_fen=amount_fen, original=original, reason=reason,
+                            _retry_on_stale_keys=False)
+        if kind is Kind.REVERSAL and original is not None and result.approved:
+            self.journal.mark(original.id, EntryState.REVERSED)
+        return result
+
+    def _amount(
+        self, row: TransactionType, amount_fen: int | None, original: JournalEntry | None
+    ) -> int | None:
+        if not row.has_amount:
+            return None
+        takes_original_amount = row.effect in (Effect.CANCEL, Effect.RELEASE) or (
+            row.kind is Kind.REVERSAL
+        )
+        if amount_fen is None and original is not None and takes_original_amount:
+            amount_fen = original.amount_fen
         if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
             raise TypeError("amounts are integer fen")
         if not 0 < amount_fen <= MAX_AMOUNT_FEN:
-            raise ValueError(f"sale amount {amount_fen} fen is out of range")
-        return self._run(TransactionKind.SALE, {4: f"{amount_fen:012d}", 49: CNY}, amount_fen)
+            raise ValueError(f"{row.kind.value} amount {amount_fen} fen is out of range")
+        return amount_fen
 
-    # -- one exchange ---------------------------------------------------------
+    def _fields(
+        self, row: TransactionType, amount_fen: int | None, original: JournalEntry | None,
+        reason: str | None,
+    ) -> dict[int, Any]:
+        if row.kind is Kind.REVERSAL:
+            assert original is not None
+            request = message_from_json(original.request, DIALECT)
+            fields = {n: request[n] for n in (3, 4, 25, 49, 61) if n in request}
+            fields[39] = reason or REASON_NO_ANSWER
+            return fields
+        fields: dict[int, Any] = {}
+        if row.processing_code is not None:
+            fields.update({3: row.processing_code, 25: row.condition_code, 49: CNY})
+        if amount_fen is not None:
+            fields[4] = f"{amount_fen:012d}"
+        if original is not None:
+            ref = original.as_original()
+            if ref.rrn:
+                fields[37] = ref.rrn
+            if ref.auth_code:
+                fields[38] = ref.auth_code
+            fields[61] = {"original_batch": ref.batch, "original_trace": ref.trace,
+                          "original_date": ref.date or f"{self._now():%m%d}"}
+        return fields
 
-    def _run(
-        self, kind: TransactionKind, extra: dict[int, Any], amount_fen: int | None = None
+    def _request(
+        self, row: TransactionType, extra: dict[int, Any], trace: str, batch: str,
+        original: JournalEntry | None,
+    ) -> Message:
+        if row.kind is Kind.REVERSAL and original is not None:
+            sub60 = dict(message_from_json(original.request, DIALECT)[60])
+            mti = "0400"
+        else:
+            sub60 = {"message_type": row.message_type, "batch": batch,
+                     "network_code": row.network_code}
+            mti = row.mti
+        fields: dict[int, Any] = {
+            11: trace, 41: self.settings.terminal_id, 42: self.settings.merchant_id, 60: sub60,
+        }
+        fields.update(extra)
+        message = Message(mti, fields, tpdu=self._tpdu, header=self.settings.header)
+        if row.mac and self.security is not None:
+            keys = self._session_keys()
+            if keys is None:
+                raise TransactionInDoubt("no working keys", kind=row.kind.value, trace=trace,
+                                         amount_fen=None)
+            message, _ = sign(message, keys.mac_key, self.security.mac_algorithm, DIALECT)
+        return message
+
+    def _exchange(
+        self, row: TransactionType, entry: JournalEntry, request: Message,
+        amount_fen: int | None, original: JournalEntry | None,
     ) -> TransactionResult:
-        request = self._request(kind, extra)
-        trace = request[11]
-        raw = encode(request, self.settings.dialect)
+        kind, trace = row.kind, entry.trace
+        raw = encode(request, DIALECT)
         log.info("request %s trace=%s amount_fen=%s", kind.value, trace, amount_fen)
         try:
             self.link.send(raw)
-            response = self._await_response(request)
-            result = self._result(kind, request, response)
+            response, response_raw = self._await_response(request)
+            self._check_mac(row, response, response_raw)
+            result = self._result(row, request, response, entry, original)
         except (LinkError, ProtocolError, KeyboardInterrupt) as exc:
             reason = _safe_reason(exc)
-            if kind in _MOVES_MONEY:
+            self.journal.mark(entry.id, EntryState.IN_DOUBT, reason)
+            if row.moves_money or kind is Kind.REVERSAL:
                 log.warning("%s trace=%s in doubt: %s", kind.value, trace, reason)
                 raise TransactionInDoubt(
                     reason, kind=kind.value, trace=trace, amount_fen=amount_fen,
@@ -115,12 +321,22 @@ class TerminalClient:
             if isinstance(exc, ProtocolError):
                 raise ProtocolError(reason, field=exc.field, offset=exc.offset) from None
             raise
-        if result.approved and kind is TransactionKind.SIGN_ON:
-            self.state.set_batch(result.batch)
+        self.journal.complete(
+            entry.id, now=self._now(), response_code=result.response.code, rrn=result.rrn,
+            auth_code=result.auth_code, local_date=result.local_date,
+            local_time=result.local_time, card=result.card,
+        )
+        if kind is Kind.SIGN_ON and result.approved:
+            self._take_keys(response)
+            self.journal.set_batch(self.lane, result.batch)
+        elif kind is Kind.SIGN_OFF and result.approved:
+            self._drop_keys()
+        if result.response.action is Action.SIGN_ON:
+            self._drop_keys()
         log.info("response %s trace=%s code=%s", kind.value, trace, result.response.code)
         return result
 
-    def _await_response(self, request: Message) -> Message:
+    def _await_response(self, request: Message) -> tuple[Message, bytes]:
         """The response to ``request``, skipping well-formed answers to other traces.
 
         A terminal that answers late sends the response to an earlier (in-doubt)
@@ -132,7 +348,8 @@ class TerminalClient:
             remaining = deadline - self._clock.now()
             if remaining <= 0:
                 raise LinkTimeout(f"no response within {self._response_timeout:g} s")
-            response = decode(self.link.receive(remaining), self.settings.dialect)
+            raw = self.link.receive(remaining)
+            response = decode(raw, DIALECT)
             their_trace = response.get(11)
             if their_trace is not None and their_trace != request[11]:
                 log.warning(
@@ -140,57 +357,34 @@ class TerminalClient:
                     their_trace, response.get(39), request[11],
                 )
                 continue
-            self._check(request, response)
-            return response
+            _check(request, response)
+            return response, raw
 
-    def _request(self, kind: TransactionKind, extra: dict[int, Any]) -> Message:
-        spec = _SPEC[kind]
-        subfields = {"message_type": spec["message_type"], "batch": self.state.batch}
-        if "network_code" in spec:
-            subfields["network_code"] = spec["network_code"]
-        fields: dict[int, Any] = {
-            11: self.state.next_trace(),
-            41: self.settings.terminal_id,
-            42: self.settings.merchant_id,
-            60: subfields,
-        }
-        if "processing" in spec:
-            fields[3] = spec["processing"]
-            fields[25] = spec["condition"]
-        fields.update(extra)
-        return Message(spec["mti"], fields, tpdu=self._tpdu, header=self.settings.header)
-
-    @staticmethod
-    def _check(request: Message, response: Message) -> None:
-        """Believe nothing that does not answer this very request."""
-        expected_mti = f"{int(request.mti) + 10:04d}"
-        if response.mti != expected_mti:
+    def _check_mac(self, row: TransactionType, response: Message, raw: bytes) -> None:
+        """An approval must carry a good MAC; a decline that carries one must verify too."""
+        if not row.mac or self.security is None:
+            return
+        if MAC_FIELD not in response:
+            if response.get(39) == APPROVED:
+                self._drop_keys()
+                raise ResponseMismatch("an approval without a MAC is not believed", field="64")
+            return
+        keys = self._session_keys()
+        if keys is None or not verify(raw, keys.mac_key, self.security.mac_algorithm, DIALECT):
+            self._drop_keys()
             raise ResponseMismatch(
-                f"response MTI {response.mti} does not answer {request.mti}", field="mti"
+                "the response MAC does not verify: sign on again", field="64"
             )
-        for number in _ECHOED:
-            if number not in request:
-                continue
-            if number not in response:
-                if number == 4 and response.get(39) != APPROVED:
-                    continue  # a decline need not echo the amount
-                raise ResponseMismatch("response does not echo this field", field=str(number))
-            if response[number] != request[number]:
-                raise ResponseMismatch(
-                    f"response carries {response[number]!r}, request had {request[number]!r}",
-                    field=str(number),
-                )
-        if 39 not in response:
-            raise ResponseMismatch("response has no response code", field="39")
 
     def _result(
-        self, kind: TransactionKind, request: Message, response: Message
+        self, row: TransactionType, request: Message, response: Message, entry: JournalEntry,
+        original: JournalEntry | None,
     ) -> TransactionResult:
         pan = response.get(2)
         field60 = response.get(60) or {}
         amount = response.get(4, request.get(4))
         return TransactionResult(
-            kind=kind,
+            kind=row.kind,
             response=describe(response[39]),
             trace=request[11],
             batch=field60.get("batch") or request[60]["batch"],
@@ -204,7 +398,161 @@ class TerminalClient:
             local_time=response.get(12),
             balance_fen=_balance(response.get(54)),
             card_organisation=_text(response.get(63)),
+            original=original.as_original() if original is not None else None,
+            journal_id=entry.id,
         )
+
+    # -- working keys ------------------------------------------------------------------
+
+    def _session_keys(self) -> WorkingKeys | None:
+        """The keys of the last sign-on: in memory, else from the journal (kept there as
+        delivered, encrypted under the master key)."""
+        if self._keys is None and self.security is not None:
+            packed = self.journal.load_keys(self.lane)
+            if packed is not None:
+                try:
+                    self._keys = unpack_working_keys(self.security.master_key, packed)
+                except KeyCheckError:
+                    self.journal.forget_keys(self.lane)
+        return self._keys
+
+    def _take_keys(self, response: Message) -> None:
+        if self.security is None:
+            return
+        packed = response.get(62)
+        if not isinstance(packed, bytes):
+            raise ResponseMismatch("sign-on response carries no working keys", field="62")
+        self._keys = unpack_working_keys(self.security.master_key, packed)
+        self.journal.save_keys(self.lane, packed, now=self._now())
+        log.info("signed on: working keys checked against their check values")
+
+    def _drop_keys(self) -> None:
+        self._keys = None
+        self.journal.forget_keys(self.lane)
+
+    # -- settlement --------------------------------------------------------------------
+
+    def _settle(self) -> TransactionResult:
+        batch = self.journal.batch(self.lane)
+        entries = self.journal.batch_entries(self.lane, batch)
+        totals = batch_totals(entries)
+        result, response = self._simple(
+            Kind.SETTLEMENT, {15: f"{self._now():%m%d}", 48: settlement_field48(totals), 49: CNY}
+        )
+        if not result.approved:
+            return result
+        answer = response.get(48)
+        balanced = isinstance(answer, str) and answer[30:31] == "1"
+        uploaded = 0
+        if not balanced:
+            for entry in _settled_money(entries):
+                self._simple(Kind.BATCH_UPLOAD, _upload_fields(entry))
+                uploaded += 1
+            end, _ = self._simple(Kind.BATCH_UPLOAD_END, {48: f"{uploaded:04d}"})
+            if not end.approved:
+                return end
+        self.journal.set_batch(self.lane, f"{int(batch) % 999_999 + 1:06d}")
+        log.info("batch %s settled (%s, %d uploaded)", batch,
+                 "balanced" if balanced else "not balanced", uploaded)
+        summary = SettlementTotals(
+            totals.sales_count, totals.sales_fen, totals.voids_count, totals.voids_fen,
+            totals.refunds_count, totals.refunds_fen, balanced, uploaded,
+        )
+        return replace(result, totals=summary)
+
+    def _simple(self, kind: Kind, extra: dict[int, Any]) -> tuple[TransactionResult, Message]:
+        """A journaled exchange without money or MAC (settlement and batch upload)."""
+        row = CATALOGUE[kind]
+        entry, request = self.journal.begin(
+            self.lane, kind, lambda t, b: self._request(row, extra, t, b, None), now=self._now()
+        )
+        raw = encode(request, DIALECT)
+        try:
+            self.link.send(raw)
+            response, _ = self._await_response(request)
+        except (LinkError, ProtocolError, KeyboardInterrupt) as exc:
+            self.journal.mark(entry.id, EntryState.IN_DOUBT, _safe_reason(exc))
+            raise
+        result = self._result(row, request, response, entry, None)
+        self.journal.complete(
+            entry.id, now=self._now(), response_code=result.response.code, rrn=result.rrn,
+            auth_code=None, local_date=result.local_date, local_time=result.local_time, card=None,
+        )
+        return result, response
+
+
+def batch_totals(entries: list[JournalEntry]) -> SettlementTotals:
+    """The figures of a batch from its approved journal entries.
+
+    Sales and completions count unless voided (a void or completion void of
+    them is approved in the batch); voids and refunds are counted apart.
+    """
+    voided = {
+        e.original_id for e in entries if e.kind in (Kind.VOID, Kind.COMPLETION_VOID)
+    }
+    sales = [e for e in entries if e.kind in (Kind.SALE, Kind.COMPLETION) and e.id not in voided]
+    voids = [e for e in entries if e.kind in (Kind.VOID, Kind.COMPLETION_VOID)]
+    refunds = [e for e in entries if e.kind is Kind.REFUND]
+    return SettlementTotals(
+        len(sales), sum(e.amount_fen or 0 for e in sales),
+        len(voids), sum(e.amount_fen or 0 for e in voids),
+        len(refunds), sum(e.amount_fen or 0 for e in refunds),
+    )
+
+
+def settlement_field48(totals: SettlementTotals) -> str:
+    """Field 48 of the 0500 (``docs/protocol.md``): domestic debits, credits, code; foreign 0."""
+    domestic = (
+        f"{totals.sales_fen:012d}{totals.sales_count:03d}"
+        f"{totals.refunds_fen:012d}{totals.refunds_count:03d}0"
+    )
+    return domestic + "0" * 31
+
+
+def _settled_money(entries: list[JournalEntry]) -> list[JournalEntry]:
+    voided = {e.original_id for e in entries if e.kind in (Kind.VOID, Kind.COMPLETION_VOID)}
+    return [
+        e for e in entries
+        if (e.kind in (Kind.SALE, Kind.COMPLETION) and e.id not in voided)
+        or e.kind is Kind.REFUND
+    ]
+
+
+def _upload_fields(entry: JournalEntry) -> dict[int, Any]:
+    fields: dict[int, Any] = {
+        3: CATALOGUE[entry.kind].processing_code,
+        4: f"{entry.amount_fen or 0:012d}",
+        61: {"original_batch": entry.batch, "original_trace": entry.trace,
+             "original_date": entry.local_date or "0000"},
+    }
+    if entry.rrn:
+        fields[37] = entry.rrn
+    if entry.auth_code:
+        fields[38] = entry.auth_code
+    return fields
+
+
+def _check(request: Message, response: Message) -> None:
+    """Believe nothing that does not answer this very request."""
+    expected_mti = f"{int(request.mti) + 10:04d}"
+    if response.mti != expected_mti:
+        raise ResponseMismatch(
+            f"response MTI {response.mti} does not answer {request.mti}", field="mti"
+        )
+    for number in (11, 41, 42, 3, 4):
+        if number not in request:
+            continue
+        if number not in response:
+            if number == 4 and response.get(39) != APPROVED:
+                continue  # a decline need not echo the amount
+            raise ResponseMismatch("response does not echo this field", field=str(number))
+        if response[number] != request[number]:
+            raise ResponseMismatch(
+                f"response carries {response[number]!r}, request had {request[number]!r}",
+                field=str(number),
+            )
+    if 39 not in response:
+        raise ResponseMismatch("response has no response code", field="39")
 
 
 def _safe_reason(exc: BaseException) -> str:

@@ -5,42 +5,54 @@ Holds no full card number: the card is a :class:`~terminal.card_data.ProtectedPa
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Any
 
 from terminal.card_data import ProtectedPan
+from terminal.journal.entry import OriginalRef
+from terminal.protocol.catalogue import CATALOGUE, Effect, Kind
 from terminal.protocol.response_codes import ResponseCode
 from terminal.transactions.amount import format_fen
 
-__all__ = ["TransactionKind", "TransactionResult"]
+__all__ = ["SettlementTotals", "TransactionKind", "TransactionResult"]
+
+#: The catalogue's kinds; the name older callers use.
+TransactionKind = Kind
 
 
-class TransactionKind(enum.Enum):
-    SIGN_ON = "sign_on"
-    ECHO = "echo"
-    BALANCE = "balance"
-    SALE = "sale"
+@dataclass(frozen=True, slots=True)
+class SettlementTotals:
+    """A batch's figures as the host sends them (field 48) and prints them."""
+
+    sales_count: int = 0  # sales and completions, not voided or reversed
+    sales_fen: int = 0
+    voids_count: int = 0
+    voids_fen: int = 0
+    refunds_count: int = 0
+    refunds_fen: int = 0
+    balanced: bool | None = None  # the acquirer's answer (None before it came)
+    uploaded: int = 0  # records sent by batch upload after "not balanced"
 
     @property
-    def label(self) -> str:
-        """The transaction's name on a Chinese receipt or screen."""
-        return _LABELS[self]
+    def net_fen(self) -> int:
+        return self.sales_fen - self.refunds_fen
 
-
-_LABELS = {
-    TransactionKind.SIGN_ON: "签到",
-    TransactionKind.ECHO: "回响测试",
-    TransactionKind.BALANCE: "余额查询",
-    TransactionKind.SALE: "消费",
-}
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sales": {"count": self.sales_count, "amount_fen": self.sales_fen},
+            "voids": {"count": self.voids_count, "amount_fen": self.voids_fen},
+            "refunds": {"count": self.refunds_count, "amount_fen": self.refunds_fen},
+            "net_fen": self.net_fen,
+            "balanced": self.balanced,
+            "uploaded": self.uploaded,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class TransactionResult:
     """One answered exchange with the terminal."""
 
-    kind: TransactionKind
+    kind: Kind
     response: ResponseCode
     trace: str
     batch: str
@@ -54,16 +66,28 @@ class TransactionResult:
     local_time: str | None = None  # hhmmss, field 12
     balance_fen: int | None = None
     card_organisation: str | None = None
+    original: OriginalRef | None = None
+    totals: SettlementTotals | None = None
+    journal_id: int | None = None
 
     @property
     def approved(self) -> bool:
         return self.response.approved
 
+    @property
+    def moved_money(self) -> bool:
+        """Whether this approval changed what the card or the merchant holds."""
+        effect = CATALOGUE[self.kind].effect
+        if self.kind is Kind.REVERSAL:
+            return self.approved
+        return self.approved and effect is not Effect.NONE
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view; amounts stay integer fen."""
-        return {
+        data: dict[str, Any] = {
             "transaction": self.kind.value,
             "approved": self.approved,
+            "moved_money": self.moved_money,
             "response_code": self.response.code,
             "message": self.response.operator_message,
             "meaning": self.response.meaning,
@@ -80,10 +104,16 @@ class TransactionResult:
             "time": self.local_time,
             "balance_fen": self.balance_fen,
         }
+        if self.original is not None:
+            data["original"] = self.original.to_dict()
+        if self.totals is not None:
+            data["totals"] = self.totals.to_dict()
+        return data
 
     def summary(self) -> str:
         """One line for a cashier's screen."""
-        text = f"{self.kind.label} {self.response.code} {self.response.operator_message}"
+        label = CATALOGUE[self.kind].label
+        text = f"{label} {self.response.code} {self.response.operator_message}"
         if self.amount_fen is not None:
             text += f"  金额 {format_fen(self.amount_fen)}"
         if self.balance_fen is not None:

@@ -1,0 +1,358 @@
+"""The journal's storage: a small interface and its SQLite implementation.
+
+Why write before sending: a request whose first byte left the PC may have
+moved money even if nothing ever comes back, so :meth:`Journal.begin` records
+it as *pending* (with the full request: everything needed to reverse, resend or
+refer to it) in the same database transaction that draws its trace and reads
+the batch; only then does the caller send. The response completes the row. A
+crash in between leaves a pending row, never a sale nobody knows about. The
+trace and batch counters live here, so two cash-register processes (or two
+runs of the CLI) never share a trace.
+
+``JournalStore`` is what the host needs of any backend; :class:`Journal` is
+the SQLite one (WAL, ``synchronous=FULL``, schema versioned:
+:mod:`terminal.database`). Card data is kept only as masked number and token.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from terminal.card_data import ProtectedPan
+from terminal.database import open_database, transaction
+from terminal.errors import TerminalError
+from terminal.journal.entry import EntryState, JournalEntry
+from terminal.journal.schema import MIGRATIONS
+from terminal.protocol.catalogue import Kind
+from terminal.protocol.json_shape import message_to_json
+from terminal.protocol.message import Message
+
+__all__ = [
+    "MAX_BATCH",
+    "MAX_TRACE",
+    "Journal",
+    "JournalError",
+    "JournalStore",
+    "OriginalNotFound",
+    "open_journal",
+]
+
+MAX_TRACE = 999_999
+MAX_BATCH = 999_999
+_DIALECT = "cup"
+
+#: Builds the request once its trace and batch are drawn (6 digits each).
+RequestBuilder = Callable[[str, str], Message]
+
+
+class JournalError(TerminalError):
+    """The journal cannot do what was asked (a reference that finds nothing, a bad state)."""
+
+
+class OriginalNotFound(JournalError):
+    """A void, refund, completion or reversal names an original the journal does not have."""
+
+
+class JournalStore(Protocol):
+    """What the host needs of a journal backend (SQLite today, a server database later)."""
+
+    def begin(
+        self, lane: str, kind: Kind, build: RequestBuilder, *, now: datetime,
+        amount_fen: int | None = None, trace: str | None = None,
+        original: JournalEntry | None = None, reason: str | None = None,
+    ) -> tuple[JournalEntry, Message]: ...
+
+    def complete(
+        self, entry_id: int, *, now: datetime, response_code: str, rrn: str | None,
+        auth_code: str | None, local_date: str | None, local_time: str | None,
+        card: ProtectedPan | None,
+    ) -> JournalEntry: ...
+
+    def mark(self, entry_id: int, state: EntryState, reason: str | None = None) -> None: ...
+
+    def get(self, entry_id: int) -> JournalEntry: ...
+
+    def batch(self, lane: str) -> str: ...
+
+    def set_batch(self, lane: str, batch: str) -> None: ...
+
+    def find_original(
+        self, lane: str, kinds: Iterable[Kind], *, rrn: str | None = None,
+        trace: str | None = None, date: str | None = None,
+    ) -> JournalEntry: ...
+
+    def batch_entries(self, lane: str, batch: str) -> list[JournalEntry]: ...
+
+    def save_keys(self, lane: str, packed: bytes, *, now: datetime) -> None: ...
+
+    def load_keys(self, lane: str) -> bytes | None: ...
+
+    def forget_keys(self, lane: str) -> None: ...
+
+
+def open_journal(path: Path | str) -> Journal:
+    """The journal at ``path`` (created, or migrated to the current schema)."""
+    return Journal(path)
+
+
+class Journal:
+    """The SQLite journal: one file, any number of processes."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else None
+        self._db = open_database(path, MIGRATIONS, what="journal")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing an exchange --------------------------------------------------------
+
+    def begin(
+        self,
+        lane: str,
+        kind: Kind,
+        build: RequestBuilder,
+        *,
+        now: datetime,
+        amount_fen: int | None = None,
+        trace: str | None = None,
+        original: JournalEntry | None = None,
+        reason: str | None = None,
+    ) -> tuple[JournalEntry, Message]:
+        """Draw the trace (unless given: a reversal reuses its original's), read the batch,
+        build the request and record it as pending, all in one transaction."""
+        with transaction(self._db):
+            if trace is None:
+                trace = f"{self._next(lane, 'trace', MAX_TRACE):06d}"
+            batch = f"{self._counter(lane, 'batch', 1):06d}"
+            request = build(trace, batch)
+            ref = original.as_original() if original is not None else None
+            cursor = self._db.execute(
+                "INSERT INTO entries (lane, kind, state, mti, trace, batch, amount_fen, request,"
+                " created_at, original_id, original_rrn, original_trace, original_batch,"
+                " original_date, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    lane, kind.value, EntryState.PENDING.value, request.mti, trace, batch,
+                    amount_fen, _request_json(request),
+                    now.isoformat(), original.id if original is not None else None,
+                    ref.rrn if ref else None, ref.trace if ref else None,
+                    ref.batch if ref else None, ref.date if ref else None, reason,
+                ),
+            )
+        entry_id = cursor.lastrowid
+        assert entry_id is not None
+        return self.get(entry_id), request
+
+    def complete(
+        self,
+        entry_id: int,
+        *,
+        now: datetime,
+        response_code: str,
+        rrn: str | None,
+        auth_code: str | None,
+        local_date: str | None,
+        local_time: str | None,
+        card: ProtectedPan | None,
+    ) -> JournalEntry:
+        """Record the answer: approved or declined, with what the receipt and lookups need."""
+        state = EntryState.APPROVED if response_code == "00" else EntryState.DECLINED
+        with transaction(self._db):
+            self._db.execute(
+                "UPDATE entries SET state = ?, completed_at = ?, response_code = ?, rrn = ?,"
+                " auth_code = ?, local_date = ?, local_time = ?, card_masked = ?, card_token = ?"
+                " WHERE id = ?",
+                (
+                    state.value, now.isoformat(), response_code, rrn, auth_code, local_date,
+                    local_time, card.masked if card else None, card.token if card else None,
+                    entry_id,
+                ),
+            )
+        return self.get(entry_id)
+
+    def mark(self, entry_id: int, state: EntryState, reason: str | None = None) -> None:
+        """Set an entry's state (in doubt, reversed), keeping the reason if one is given."""
+        with transaction(self._db):
+            self._db.execute(
+                "UPDATE entries SET state = ?, reason = COALESCE(?, reason) WHERE id = ?",
+                (state.value, reason, entry_id),
+            )
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, entry_id: int) -> JournalEntry:
+        row = self._db.execute("SELECT * FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        if row is None:
+            raise JournalError(f"no journal entry {entry_id}")
+        return _entry(row)
+
+    def entries(self, lane: str | None = None) -> list[JournalEntry]:
+        """Every entry (of ``lane``), oldest first."""
+        if lane is None:
+            rows = self._db.execute("SELECT * FROM entries ORDER BY id")
+        else:
+            rows = self._db.execute("SELECT * FROM entries WHERE lane = ? ORDER BY id", (lane,))
+        return [_entry(row) for row in rows]
+
+    def find_original(
+        self,
+        lane: str,
+        kinds: Iterable[Kind],
+        *,
+        rrn: str | None = None,
+        trace: str | None = None,
+        date: str | None = None,
+    ) -> JournalEntry:
+        """The approved entry of one of ``kinds`` with this RRN, or this trace (and date).
+
+        Raises :class:`OriginalNotFound` saying what was looked for, before
+        anything is sent: a void or refund of a wrong reference never reaches
+        the terminal.
+        """
+        names = [kind.value for kind in kinds]
+        marks = ", ".join("?" for _ in names)
+        if rrn:
+            sql, args = "rrn = ?", [rrn]
+            what = f"RRN {rrn}"
+        elif trace:
+            sql, args = "trace = ?", [f"{int(trace):06d}" if trace.isdigit() else trace]
+            what = f"trace {args[0]}"
+            if date:
+                sql += " AND local_date = ?"
+                args.append(date)
+                what += f" of {date}"
+        else:
+            raise OriginalNotFound("name the original by its RRN, or by its trace (and date)")
+        rows = self._db.execute(
+            f"SELECT * FROM entries WHERE lane = ? AND {sql} AND kind IN ({marks})"
+            " ORDER BY id DESC",
+            [lane, *args, *names],
+        ).fetchall()
+        if not rows:
+            raise OriginalNotFound(
+                f"no {' or '.join(names)} with {what} in the journal of terminal {lane}"
+            )
+        approved = [row for row in rows if row["state"] == EntryState.APPROVED.value]
+        if not approved:
+            raise OriginalNotFound(
+                f"the {rows[0]['kind']} with {what} was not approved ({rows[0]['state']})"
+            )
+        return _entry(approved[0])
+
+    def find_by_trace(self, lane: str, trace: str) -> JournalEntry:
+        """The newest entry with this trace (what ``terminal reverse --trace`` acts on)."""
+        value = f"{int(trace):06d}" if trace.isdigit() else trace
+        row = self._db.execute(
+            "SELECT * FROM entries WHERE lane = ? AND trace = ? AND mti <> '0400'"
+            " ORDER BY id DESC LIMIT 1",
+            (lane, value),
+        ).fetchone()
+        if row is None:
+            raise OriginalNotFound(f"no transaction with trace {value} in the journal")
+        return _entry(row)
+
+    def batch_entries(self, lane: str, batch: str) -> list[JournalEntry]:
+        """The approved entries of ``batch``, oldest first (settlement and batch upload)."""
+        rows = self._db.execute(
+            "SELECT * FROM entries WHERE lane = ? AND batch = ? AND state = ? ORDER BY id",
+            (lane, batch, EntryState.APPROVED.value),
+        )
+        return [_entry(row) for row in rows]
+
+    def followers(self, original_id: int) -> list[JournalEntry]:
+        """Entries that refer to ``original_id`` (its voids, refunds, completions)."""
+        rows = self._db.execute(
+            "SELECT * FROM entries WHERE original_id = ? ORDER BY id", (original_id,)
+        )
+        return [_entry(row) for row in rows]
+
+    # -- counters -----------------------------------------------------------------------
+
+    def batch(self, lane: str) -> str:
+        row = self._db.execute(
+            "SELECT value FROM counters WHERE lane = ? AND name = 'batch'", (lane,)
+        ).fetchone()
+        return f"{int(row[0]) if row else 1:06d}"
+
+    def set_batch(self, lane: str, batch: str) -> None:
+        """Take the terminal's batch (sign-on) or start the next one (settlement)."""
+        if not (isinstance(batch, str) and len(batch) == 6 and batch.isdigit()):
+            raise ValueError(f"a batch number is 6 digits, got {batch!r}")
+        with transaction(self._db):
+            self._set(lane, "batch", int(batch))
+
+    def last_trace(self, lane: str) -> int:
+        row = self._db.execute(
+            "SELECT value FROM counters WHERE lane = ? AND name = 'trace'", (lane,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- session keys (as delivered: encrypted under the master key) --------------------
+
+    def save_keys(self, lane: str, packed: bytes, *, now: datetime) -> None:
+        with transaction(self._db):
+            self._db.execute("DELETE FROM sessions WHERE lane = ?", (lane,))
+            self._db.execute(
+                "INSERT INTO sessions (lane, working_keys, signed_on_at) VALUES (?, ?, ?)",
+                (lane, base64.b64encode(packed).decode("ascii"), now.isoformat()),
+            )
+
+    def load_keys(self, lane: str) -> bytes | None:
+        row = self._db.execute(
+            "SELECT working_keys FROM sessions WHERE lane = ?", (lane,)
+        ).fetchone()
+        return base64.b64decode(row[0]) if row else None
+
+    def forget_keys(self, lane: str) -> None:
+        with transaction(self._db):
+            self._db.execute("DELETE FROM sessions WHERE lane = ?", (lane,))
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _counter(self, lane: str, name: str, default: int) -> int:
+        row = self._db.execute(
+            "SELECT value FROM counters WHERE lane = ? AND name = ?", (lane, name)
+        ).fetchone()
+        return int(row[0]) if row else default
+
+    def _next(self, lane: str, name: str, modulus: int) -> int:
+        value = self._counter(lane, name, 0) % modulus + 1
+        self._set(lane, name, value)
+        return value
+
+    def _set(self, lane: str, name: str, value: int) -> None:
+        updated = self._db.execute(
+            "UPDATE counters SET value = ? WHERE lane = ? AND name = ?", (value, lane, name)
+        ).rowcount
+        if not updated:
+            self._db.execute(
+                "INSERT INTO counters (lane, name, value) VALUES (?, ?, ?)", (lane, name, value)
+            )
+
+
+def _request_json(request: Message) -> str:
+    """The request as kept: without its MAC, which belongs to the session's keys and is
+    computed afresh if the request is ever sent again."""
+    return json.dumps(message_to_json(request.with_fields({64: None}), _DIALECT))
+
+
+def _entry(row: sqlite3.Row) -> JournalEntry:
+    values: dict[str, Any] = dict(row)
+    values["kind"] = Kind(values["kind"])
+    values["state"] = EntryState(values["state"])
+    values["request"] = json.loads(values["request"])
+    return JournalEntry(**values)
+
+
