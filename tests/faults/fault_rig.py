@@ -15,7 +15,7 @@ from terminal.clock import FakeClock
 from terminal.config import TerminalSettings
 from terminal.link import LinkTimers, SerialLink
 from terminal.transactions.client import TerminalClient
-from terminal.transactions.state import HostState
+from terminal.journal import Journal
 
 KEY = b"k" * 32
 
@@ -52,13 +52,17 @@ def rig(tmp_path: Path, *faults: dict, printer=None, timers: LinkTimers | None =
     injector = FaultInjector(build(), scenario(*faults), clock=clock, restart=build,
                              printer=printer)
     port = serial.serial_for_url("sim://", simulator=injector, clock=clock, timeout=0.05)
+    journal = Journal(tmp_path / "journal.sqlite3")
     try:
         link = SerialLink(port, timers, clock)
-        client = TerminalClient(link, TerminalSettings(), state=HostState(None), token_key=KEY,
+        # No MAC here: each scenario counts the exchanges of one sale, and a sign-on
+        # before it would be one more (the MAC has its own tests).
+        client = TerminalClient(link, TerminalSettings(), journal=journal, token_key=KEY,
                                 response_timeout=timers.response_timeout, clock=clock)
         yield Rig(clock, injector, client, link, ledger_file)
     finally:
         port.close()
+        journal.close()
         device = injector.device
         if device is not None:
             device.ledger.close()
