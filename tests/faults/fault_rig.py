@@ -13,9 +13,9 @@ from simulator import SimulatedTerminal, SimulatorSettings
 from simulator.faults import FaultInjector, Scenario, parse_scenario
 from terminal.clock import FakeClock
 from terminal.config import TerminalSettings
+from terminal.journal import Journal
 from terminal.link import LinkTimers, SerialLink
 from terminal.transactions.client import TerminalClient
-from terminal.journal import Journal
 
 KEY = b"k" * 32
 

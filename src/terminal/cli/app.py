@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from terminal import __version__
 from terminal.cli import codec as codec_commands
+from terminal.cli import money as money_commands
 from terminal.cli import printing as printing_commands
 from terminal.cli import simulate as simulate_commands
 from terminal.cli import tracing as tracing_commands
@@ -118,6 +119,7 @@ def _configure(
 codec_commands.register(app)
 simulate_commands.register(app)
 transact_commands.register(app)
+money_commands.register(app)
 printing_commands.register(app)
 tracing_commands.register(app)
 

@@ -30,6 +30,7 @@ from terminal.cli.options import CardOption, ConfigOption, VerboseOption
 from terminal.cli.output import err, out
 from terminal.cli.paths import choose_config
 from terminal.errors import TerminalError
+from terminal.paths import data_paths
 
 __all__ = ["register", "simulate"]
 
@@ -55,7 +56,8 @@ def simulate(
     card: CardOption = None,
     ledger: Annotated[
         Path | None,
-        typer.Option("--ledger", help="JSON file the simulated host keeps its books in."),
+        typer.Option("--ledger", help="SQLite file of the simulator's books "
+                     "(default: simulator/books.sqlite3 in the data directory)."),
     ] = None,
     delay: Annotated[
         float | None,
@@ -72,12 +74,32 @@ def simulate(
         typer.Option("--replay", metavar="FILE",
                      help="Answer as recorded in this trace (terminal --trace) instead."),
     ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Forget the simulator's books and state, then exit.")
+    ] = False,
+    next_card: Annotated[
+        str | None,
+        typer.Option("--next-card", metavar="NAME",
+                     help="Present this card at the next exchange of the simulator serving "
+                          "these books (another process), then exit."),
+    ] = None,
     verbose: VerboseOption = 0,
 ) -> None:
     """Run a simulated terminal on a pty or TCP port until Ctrl-C."""
+    chosen = choose_config(config)
+    if reset or next_card is not None:
+        if pty or tcp is not None or reset == (next_card is not None):
+            raise typer.BadParameter("--reset and --next-card each stand alone")
+        books = _books(chosen.data, ledger)
+        if reset:
+            _reset(books)
+        else:
+            _present(chosen.data, books, next_card or "")
+        return
     if pty == (tcp is not None):
         raise typer.BadParameter("give exactly one of --pty or --tcp PORT")
-    chosen = choose_config(config)
+    if replay is None:
+        ledger = _books(chosen.data, ledger)
     if replay is not None:
         device = _build_replay(replay, chosen.data)
         books = None
@@ -117,6 +139,43 @@ def simulate(
                 raise Failure(f"ledger error: ledger file {books}: {reason}") from None
             raise Failure(f"the simulated terminal stopped: {reason}") from None
     err("Simulated terminal stopped.")
+
+
+def _books(config: dict[str, Any], ledger: Path | None) -> Path:
+    """The books in force: ``--ledger``, else ``[simulator] ledger_file``, else the data dir's."""
+    if ledger is not None:
+        return ledger
+    from_config = config.get("simulator", {}).get("ledger_file")
+    return Path(from_config).expanduser() if from_config else data_paths().simulator_books
+
+
+def _reset(books: Path) -> None:
+    """Delete the books (and SQLite's WAL and shared-memory files beside them)."""
+    removed = 0
+    for path in (books, books.with_name(books.name + "-wal"), books.with_name(books.name + "-shm")):
+        try:
+            path.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise Failure(f"cannot remove {path}: {exc.strerror or exc}") from None
+    out(f"Simulator reset: {books} {'removed' if removed else 'was not there'}.")
+
+
+def _present(config: dict[str, Any], books: Path, name: str) -> None:
+    """Leave ``name`` in the books for whichever simulator serves them to read next."""
+    from simulator import VirtualTerminal
+    from simulator.config import SimulatorSettings
+    from simulator.ledger import Ledger
+
+    settings = SimulatorSettings.from_config(config, ledger_file=books)
+    ledger = Ledger(books)
+    try:
+        VirtualTerminal(settings, ledger=ledger).present_card_in_books(name)
+    finally:
+        ledger.close()
+    out(f"Card {name!r} will be read at the next exchange of the simulator on {books}.")
 
 
 def _build_device(

@@ -40,7 +40,7 @@ from terminal.paths import data_paths
 from terminal.receipts import CUSTOMER_COPY, MERCHANT_COPY, render_text_receipt
 from terminal.transactions.amount import format_fen, parse_yuan
 from terminal.transactions.client import TerminalClient
-from terminal.transactions.result import TransactionResult
+from terminal.transactions.result import SettlementTotals, TransactionResult
 from terminal.transport import open_port
 
 __all__ = ["SIMULATOR_BANNER", "register"]
@@ -212,6 +212,22 @@ def _sim_options(url: str, *, card: str | None, chosen: ConfigChoice) -> str:
     return f"{base}?{urlencode(options)}"
 
 
+def _show_totals(screen: Any, totals: SettlementTotals) -> None:
+    """The settlement report: each kind counted and summed apart, then the net."""
+    screen.print("  结算 settlement")
+    for label, count, fen in (
+        ("消费 sales+completions", totals.sales_count, totals.sales_fen),
+        ("撤销 voids", totals.voids_count, totals.voids_fen),
+        ("退货 refunds", totals.refunds_count, totals.refunds_fen),
+    ):
+        screen.print(f"    {label:<24} {count:>4}  {format_fen(fen):>14} yuan")
+    screen.print(f"    {'净额 net':<24} {'':>4}  {format_fen(totals.net_fen):>14} yuan")
+    agreed = "balanced 对账平" if totals.balanced else (
+        f"not balanced 对账不平: {totals.uploaded} uploaded, then closed"
+    )
+    screen.print(f"    bank: {agreed}")
+
+
 def _show(
     result: TransactionResult,
     settings: TerminalSettings,
@@ -237,9 +253,15 @@ def _show(
         ("rrn", result.rrn), ("auth code", result.auth_code),
         ("trace", result.trace), ("batch", result.batch),
     ]
+    if result.original is not None:
+        ref = result.original
+        rows.append(("original", f"rrn {ref.rrn or '-'}  trace {ref.trace}  batch {ref.batch}"
+                                 f"  date {ref.date or '-'}"))
     for label, value in rows:
         if value:
             screen.print(f"  {label:<10} {value}")
+    if result.totals is not None:
+        _show_totals(screen, result.totals)
     if show_receipt and result.approved and result.amount_fen is not None:
         for copy in (MERCHANT_COPY, CUSTOMER_COPY):
             out("")

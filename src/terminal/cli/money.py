@@ -1,0 +1,222 @@
+"""The commands that act on an earlier transaction or on the batch.
+
+``void``, ``refund``, ``preauth`` (and ``preauth cancel|complete|void``),
+``reverse``, ``settle``, ``sign-off`` and ``paths``. Each reuses the ``sale``
+command's set-up and output (:mod:`terminal.cli.transact`): the same port and
+config rules, the same exit codes (0 approved, 1 declined, 2 usage or
+protocol, 3 link or in doubt) and the same JSON keys, plus ``original`` on
+voids, refunds, completions and reversals, and ``totals`` on settlement. An
+original is named by ``--rrn``, or by ``--trace`` (and ``--date MMDD``), and
+found in the journal before anything is sent: a wrong reference exits 2 with
+nothing on the wire.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from terminal.cli.failures import EXIT_USAGE, Failure
+from terminal.cli.options import (
+    BaudrateOption,
+    CardOption,
+    ConfigOption,
+    JsonOption,
+    PortOption,
+    VerboseOption,
+)
+from terminal.cli.output import out, out_json
+from terminal.cli.paths import choose_config, default_config_path
+from terminal.cli.transact import _run
+from terminal.paths import data_paths
+from terminal.transactions.amount import parse_yuan
+
+__all__ = ["register"]
+
+RrnOption = Annotated[
+    str | None, typer.Option("--rrn", help="The original's retrieval reference number (37).")
+]
+TraceOption = Annotated[
+    str | None, typer.Option("--trace", help="The original's trace number (with --date).")
+]
+DateOption = Annotated[
+    str | None, typer.Option("--date", metavar="MMDD", help="The original's date, e.g. 0314.")
+]
+AmountArgument = Annotated[str, typer.Argument(metavar="AMOUNT", help="Yuan, e.g. 12.34.")]
+
+_PREAUTH_ACTIONS = ("cancel", "complete", "void")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to ``app``."""
+    app.command("void")(void)
+    app.command("refund")(refund)
+    app.command("preauth", context_settings={"ignore_unknown_options": True})(preauth)
+    app.command("reverse")(reverse)
+    app.command("settle")(settle)
+    app.command("sign-off")(sign_off)
+    app.command("paths")(paths)
+
+
+def void(
+    rrn: RrnOption = None,
+    trace: TraceOption = None,
+    date: DateOption = None,
+    port: PortOption = None,
+    as_json: JsonOption = False,
+    card: CardOption = None,
+    config: ConfigOption = None,
+    baudrate: BaudrateOption = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Void a sale of the open batch (its whole amount), to the card that paid."""
+    _reference(rrn, trace, date)
+    _run(lambda c: c.void(rrn=rrn, trace=trace, date=date), port, card, config, baudrate,
+         as_json, False)
+
+
+def refund(
+    amount: AmountArgument,
+    rrn: RrnOption = None,
+    trace: TraceOption = None,
+    date: DateOption = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why the money goes back (journaled).")
+    ] = None,
+    port: PortOption = None,
+    as_json: JsonOption = False,
+    card: CardOption = None,
+    config: ConfigOption = None,
+    baudrate: BaudrateOption = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Refund AMOUNT yuan (all or part) of a sale, of any batch, to the card that paid."""
+    fen = _fen(amount)
+    _reference(rrn, trace, date)
+    _run(lambda c: c.refund(fen, rrn=rrn, trace=trace, date=date, reason=reason), port, card,
+         config, baudrate, as_json, False)
+
+
+def preauth(
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="AMOUNT | cancel | complete AMOUNT | void",
+            help="A new pre-authorization of AMOUNT yuan, or an action on one (--rrn).",
+        ),
+    ],
+    rrn: RrnOption = None,
+    trace: TraceOption = None,
+    date: DateOption = None,
+    port: PortOption = None,
+    as_json: JsonOption = False,
+    card: CardOption = None,
+    config: ConfigOption = None,
+    baudrate: BaudrateOption = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Pre-authorize AMOUNT; or cancel, complete (AMOUNT) or void the completion of one."""
+    action, rest = (words[0], words[1:]) if words[0] in _PREAUTH_ACTIONS else ("new", words)
+    if action in ("new", "complete") and len(rest) != 1:
+        raise Failure(f"preauth {'complete ' if action == 'complete' else ''}needs one AMOUNT")
+    if action in ("cancel", "void") and rest:
+        raise Failure(f"preauth {action} takes no amount (it is the original's)")
+    if action == "new":
+        fen = _fen(rest[0])
+        _run(lambda c: c.preauth(fen), port, card, config, baudrate, as_json, False)
+        return
+    _reference(rrn, trace, date)
+    if action == "cancel":
+        _run(lambda c: c.preauth_cancel(rrn=rrn, trace=trace, date=date), port, card, config,
+             baudrate, as_json, False)
+    elif action == "complete":
+        fen = _fen(rest[0])
+        _run(lambda c: c.preauth_complete(fen, rrn=rrn, trace=trace, date=date), port, card,
+             config, baudrate, as_json, False)
+    else:
+        _run(lambda c: c.completion_void(rrn=rrn, trace=trace, date=date), port, card, config,
+             baudrate, as_json, False)
+
+
+def reverse(
+    trace: Annotated[str, typer.Option("--trace", help="Trace of the transaction to reverse.")],
+    port: PortOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    baudrate: BaudrateOption = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Reverse (冲正) a sale, void, pre-auth or completion left in doubt, by its trace."""
+    if not trace.isdigit() or not 1 <= len(trace) <= 6:
+        raise Failure(f"--trace is up to 6 digits, got {trace!r}", EXIT_USAGE)
+    _run(lambda c: c.reverse(trace), port, None, config, baudrate, as_json, False)
+
+
+def settle(
+    port: PortOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    baudrate: BaudrateOption = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Settle the open batch: send the journal's totals, upload the batch if they differ."""
+    _run(lambda c: c.settle(), port, None, config, baudrate, as_json, False)
+
+
+def sign_off(
+    port: PortOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    baudrate: BaudrateOption = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Sign the terminal off; its working keys are forgotten."""
+    _run(lambda c: c.sign_off(), port, None, config, baudrate, as_json, False)
+
+
+def paths(
+    as_json: JsonOption = False, config: ConfigOption = None, verbose: VerboseOption = 0
+) -> None:
+    """Print where the config, the journal, the token key and the simulator's books are."""
+    chosen = choose_config(config) if config is not None else None
+    data = data_paths()
+    where = {
+        "config": str(chosen.path if chosen else _config_path()),
+        "data_dir": str(data.root),
+        "journal": str(data.journal),
+        "token_key": str(choose_config(config).token_key_file),
+        "simulator_books": str(data.simulator_books),
+    }
+    if as_json:
+        out_json(where)
+        return
+    for name, path in where.items():
+        out(f"{name:<16} {path}")
+
+
+def _config_path() -> str:
+    import os
+
+    from terminal.cli.paths import CONFIG_ENV
+
+    return os.environ.get(CONFIG_ENV) or str(default_config_path())
+
+
+def _fen(amount: str) -> int:
+    try:
+        return parse_yuan(amount)
+    except ValueError as exc:
+        raise Failure(str(exc), EXIT_USAGE) from None
+
+
+def _reference(rrn: str | None, trace: str | None, date: str | None) -> None:
+    """Exactly one way of naming the original, each well formed, before anything is opened."""
+    if bool(rrn) == bool(trace):
+        raise Failure("name the original by --rrn, or by --trace (and --date)", EXIT_USAGE)
+    if rrn is not None and (len(rrn) != 12 or not rrn.isalnum()):
+        raise Failure(f"--rrn is 12 characters, got {rrn!r}", EXIT_USAGE)
+    if trace is not None and (not trace.isdigit() or not 1 <= len(trace) <= 6):
+        raise Failure(f"--trace is up to 6 digits, got {trace!r}", EXIT_USAGE)
+    if date is not None and (len(date) != 4 or not date.isdigit()):
+        raise Failure(f"--date is MMDD, got {date!r}", EXIT_USAGE)

@@ -1,0 +1,190 @@
+"""The journal: written before sending, counters that never repeat, no card numbers, originals."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import sqlite3
+from datetime import datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from terminal.cli.app import app
+from terminal.config import TerminalSettings
+from terminal.errors import ConfigError, LinkTimeout
+from terminal.journal import SCHEMA_VERSION, EntryState, Journal, OriginalNotFound
+from terminal.protocol import Message, Tpdu, decode, encode
+from terminal.protocol.catalogue import Kind
+from terminal.transactions.client import TerminalClient
+from terminal.transactions.errors import TransactionInDoubt
+
+SETTINGS = TerminalSettings()
+LANE = SETTINGS.terminal_id
+NOW = datetime(2026, 3, 14, 10, 30, 15)
+KEY = b"k" * 32
+PAN = "6226090000000048"
+
+
+class InspectingLink:
+    """A link that, at the moment a request is written, reads the journal file from a
+    connection of its own (as another process would) and answers or stays silent."""
+
+    def __init__(self, path, answer: bool = True):
+        self.path = path
+        self.answer = answer
+        self.seen_at_write: list[tuple[str, str, str]] = []
+        self.sent: list[Message] = []
+        self.pending: list[bytes] = []
+
+    def send(self, data: bytes) -> None:
+        request = decode(data)
+        with sqlite3.connect(self.path) as db:
+            self.seen_at_write += db.execute(
+                "SELECT trace, state, kind FROM entries WHERE trace = ?", (request[11],)
+            ).fetchall()
+        self.sent.append(request)
+        if self.answer:
+            fields = dict(request.fields)
+            fields.update({2: PAN, 12: "103015", 13: "0314", 37: f"10301500{request[11][-4:]}",
+                           38: "123456", 39: "00"})
+            self.pending.append(encode(Message(f"{int(request.mti) + 10:04d}", fields,
+                                               request.tpdu.reply(), request.header)))
+
+    def receive(self, timeout=None) -> bytes:
+        if not self.pending:
+            raise LinkTimeout("silent")
+        return self.pending.pop(0)
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "journal.sqlite3"
+
+
+def _client(journal, link):
+    return TerminalClient(link, SETTINGS, journal=journal, token_key=KEY,
+                          wall_time=lambda: NOW)
+
+
+def test_the_pending_row_exists_before_the_first_byte_is_written(path):
+    link = InspectingLink(path)
+    with Journal(path) as journal:
+        result = _client(journal, link).sale(1234)
+        assert link.seen_at_write == [(result.trace, "pending", "sale")]
+        assert journal.get(result.journal_id).state is EntryState.APPROVED
+
+
+def test_a_request_with_no_answer_stays_in_the_journal_in_doubt_with_what_reverses_it(path):
+    link = InspectingLink(path, answer=False)
+    with Journal(path) as journal:
+        with pytest.raises(TransactionInDoubt) as caught:
+            _client(journal, link).sale(500)
+        (entry,) = journal.entries()
+        assert (entry.state, entry.trace) == (EntryState.IN_DOUBT, caught.value.trace)
+        assert entry.request["fields"]["4"] == "000000000500"
+        assert entry.request["mti"] == "0200" and "64" not in entry.request["fields"]
+
+
+def _draw(path, count, queue):
+    with Journal(path) as journal:
+        traces = []
+        for _ in range(count):
+            entry, _ = journal.begin(
+                LANE, Kind.ECHO, lambda t, b: Message("0820", {11: t}, Tpdu(), "603200320002"),
+                now=NOW,
+            )
+            traces.append(entry.trace)
+        queue.put(traces)
+
+
+def test_traces_never_repeat_across_processes(path):
+    Journal(path).close()
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_draw, args=(path, 40, queue)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    drawn = [trace for _ in workers for trace in queue.get(timeout=60)]
+    for worker in workers:
+        worker.join(30)
+    assert len(drawn) == 160 and len(set(drawn)) == 160
+    with Journal(path) as journal:
+        assert journal.last_trace(LANE) == 160
+
+
+def test_the_trace_wraps_from_999999_to_000001(path):
+    with Journal(path) as journal, journal._db:
+        journal._db.execute("INSERT INTO counters VALUES (?, 'trace', 999999)", (LANE,))
+    with Journal(path) as journal:
+        entry, _ = journal.begin(
+            LANE, Kind.ECHO, lambda t, b: Message("0820", {11: t}), now=NOW
+        )
+        assert entry.trace == "000001"
+
+
+def test_the_file_is_wal_with_full_sync_a_schema_version_and_a_lane_on_every_table(path):
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+            assert "lane" in columns, table
+    with Journal(path) as journal:
+        assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_a_journal_from_a_newer_program_is_refused(path):
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(ConfigError, match="newer version"):
+        Journal(path)
+
+
+def test_an_unknown_original_is_an_error_before_anything_is_sent(path):
+    link = InspectingLink(path)
+    with Journal(path) as journal:
+        client = _client(journal, link)
+        sale = client.sale(1000)
+        with pytest.raises(OriginalNotFound, match="RRN 999999999999"):
+            client.void(rrn="999999999999")
+        with pytest.raises(OriginalNotFound, match="trace 000077"):
+            client.refund(100, trace="77", date="0314")
+        assert [m.mti for m in link.sent] == ["0200"]
+        found = client.find_original(Kind.REFUND, None, sale.trace, "0314")
+        assert found.rrn == sale.rrn
+
+
+def test_void_and_refund_requests_carry_the_originals_references_and_decode(path, tmp_path):
+    link = InspectingLink(path)
+    with Journal(path) as journal:
+        client = _client(journal, link)
+        sale = client.sale(1000)
+        client.refund(400, rrn=sale.rrn, reason="returned")
+        client.void(trace=sale.trace)
+    for request in link.sent[1:]:
+        shown = CliRunner().invoke(app, ["decode", encode(request).hex()])
+        assert shown.exit_code == 0, shown.output
+        fields = json.loads(shown.stdout)["fields"]
+        assert fields["37"] == sale.rrn and fields["38"] == sale.auth_code
+        assert fields["61"]["original_trace"] == sale.trace
+        assert fields["61"]["original_batch"] == sale.batch
+        assert fields["61"]["original_date"] == "0314"
+    assert [json.loads(CliRunner().invoke(app, ["decode", encode(m).hex()]).stdout)["mti"]
+            for m in link.sent] == ["0200", "0220", "0200"]
+
+
+def test_no_full_card_number_in_the_journal_file(path):
+    link = InspectingLink(path)
+    with Journal(path) as journal:
+        client = _client(journal, link)
+        sale = client.sale(1000)
+        client.refund(400, rrn=sale.rrn)
+        assert journal.get(sale.journal_id).card_masked == "622609******0048"
+    stored = b"".join(p.read_bytes() for p in path.parent.glob("journal.sqlite3*"))
+    assert b"622609******0048" in stored
+    assert PAN.encode() not in stored
+    assert bytes.fromhex(PAN) not in stored
