@@ -36,7 +36,8 @@ def test_printer_simulate_serves_a_9100_style_printer_and_writes_each_slip(tmp_p
     server = subprocess.Popen(
         [sys.executable, "-m", "terminal", "printer", "simulate", "--tcp", "0",
          "--out", str(tmp_path / "paper")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
     )
     try:
         first = server.stdout.readline()
@@ -47,6 +48,17 @@ def test_printer_simulate_serves_a_9100_style_printer_and_writes_each_slip(tmp_p
             capture_output=True, text=True, env=env, timeout=30,
         )
         assert status.returncode == 0 and "ready" in status.stdout
+        server.stdin.write("cover-open\n")
+        server.stdin.flush()
+        assert server.stderr.readline().strip() == "virtual printer: cover-open"
+        opened = subprocess.run(
+            [sys.executable, "-m", "terminal", "printer", "status", "--printer", url],
+            capture_output=True, text=True, env=env, timeout=30,
+        )
+        assert opened.returncode == 1 and "cover-open" in opened.stdout
+        server.stdin.write("cover-close\n")
+        server.stdin.flush()
+        assert server.stderr.readline().strip() == "virtual printer: cover-close"
         from terminal.receipts.printers import open_printer
 
         sys.path.insert(0, str(Path(__file__).parent))

@@ -150,7 +150,12 @@ def simulate_command(
     ] = None,
 ) -> None:
     """Run the virtual receipt printer on a pty or TCP port until Ctrl-C; each slip it
-    cuts is written as text and PNG."""
+    cuts is written as text and PNG.
+
+    Lines on standard input change its state, to rehearse what a shop lives
+    through: paper-out, load, near-end, cover-open, cover-close, offline,
+    online, silent (no status replies), answer, ready (all clear).
+    """
     import threading
 
     from simulator.printer import VirtualPrinter
@@ -174,6 +179,8 @@ def simulate_command(
         _fail(f"cannot serve the virtual printer: {exc}", EXIT_USAGE)
     out(f"Virtual printer on {served.url} — print to it with --printer '{served.url}'")
     sys.stdout.flush()
+    threading.Thread(target=_control_from_stdin, args=(device, stop), daemon=True,
+                     name="printer-control").start()
     seen = reported = 0
     try:
         with _stop_on_signals(stop):
@@ -192,6 +199,36 @@ def simulate_command(
     finally:
         served.stop()
     err("Virtual printer stopped.")
+
+
+# What a line on ``printer simulate``'s standard input does to the printer.
+CONTROLS: dict[str, dict[str, bool]] = {
+    "paper-out": {"paper_out": True},
+    "load": {"paper_out": False, "paper_near_end": False},
+    "near-end": {"paper_near_end": True},
+    "cover-open": {"cover_open": True},
+    "cover-close": {"cover_open": False},
+    "offline": {"offline": True},
+    "online": {"offline": False},
+    "silent": {"no_answer": True},
+    "answer": {"no_answer": False},
+    "ready": {"paper_out": False, "paper_near_end": False, "cover_open": False,
+              "offline": False, "no_answer": False, "cutter_error": False},
+}
+
+
+def _control_from_stdin(device: Any, stop: Any) -> None:
+    for line in sys.stdin:
+        if stop.is_set():
+            return
+        word = line.strip().lower()
+        if not word:
+            continue
+        if word not in CONTROLS:
+            _tell(f"unknown control {word!r}; one of {', '.join(CONTROLS)}")
+            continue
+        device.set_conditions(**CONTROLS[word])
+        err(f"virtual printer: {word}")
 
 
 # -- shared with the other printing commands ------------------------------------
