@@ -28,6 +28,7 @@ from terminal.cli.options import (
 )
 from terminal.cli.output import out, out_json
 from terminal.cli.paths import choose_config, default_config_path
+from terminal.cli.printing import PrinterOption, PrintOption
 from terminal.cli.transact import _run
 from terminal.paths import data_paths
 from terminal.transactions.amount import parse_yuan
@@ -69,11 +70,13 @@ def void(
     config: ConfigOption = None,
     baudrate: BaudrateOption = None,
     verbose: VerboseOption = 0,
+    print_slips: PrintOption = False,
+    printer: PrinterOption = None,
 ) -> None:
     """Void a sale of the open batch (its whole amount), to the card that paid."""
     _reference(rrn, trace, date)
     _run(lambda c: c.void(rrn=rrn, trace=trace, date=date), port, card, config, baudrate,
-         as_json, False)
+         as_json, False, printer=printer, print_slips=print_slips)
 
 
 def refund(
@@ -90,12 +93,14 @@ def refund(
     config: ConfigOption = None,
     baudrate: BaudrateOption = None,
     verbose: VerboseOption = 0,
+    print_slips: PrintOption = False,
+    printer: PrinterOption = None,
 ) -> None:
     """Refund AMOUNT yuan (all or part) of a sale, of any batch, to the card that paid."""
     fen = _fen(amount)
     _reference(rrn, trace, date)
     _run(lambda c: c.refund(fen, rrn=rrn, trace=trace, date=date, reason=reason), port, card,
-         config, baudrate, as_json, False)
+         config, baudrate, as_json, False, printer=printer, print_slips=print_slips)
 
 
 def preauth(
@@ -159,9 +164,12 @@ def settle(
     config: ConfigOption = None,
     baudrate: BaudrateOption = None,
     verbose: VerboseOption = 0,
+    print_slips: PrintOption = False,
+    printer: PrinterOption = None,
 ) -> None:
     """Settle the open batch: send the journal's totals, upload the batch if they differ."""
-    _run(lambda c: c.settle(), port, None, config, baudrate, as_json, False)
+    _run(lambda c: c.settle(), port, None, config, baudrate, as_json, False,
+         printer=printer, print_slips=print_slips)
 
 
 def sign_off(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from urllib.parse import parse_qsl, urlencode
@@ -19,9 +19,18 @@ from urllib.parse import parse_qsl, urlencode
 import typer
 
 from terminal.cli.output import err, out, out_json
-from terminal.cli.paths import choose_config
+from terminal.cli.paths import choose_config, is_simulator, resolve_port
 from terminal.config import TerminalSettings
 from terminal.errors import ConfigError, TerminalError
+from terminal.journal import Journal, JournalEntry, JournalError, OriginalNotFound
+from terminal.paths import data_paths
+from terminal.protocol.catalogue import Kind
+from terminal.receipts import print_receipt
+from terminal.receipts.from_journal import (
+    RECEIPT_KINDS,
+    receipt_from_entry,
+    settlement_from_entries,
+)
 from terminal.receipts.model import Copy, ReceiptData, SettlementReport
 from terminal.receipts.printers import DEFAULT_PRINTER, Printer, PrinterError, open_printer
 from terminal.receipts.queue import Job, JobState, PrintQueue
@@ -34,12 +43,14 @@ __all__ = ["data_dir", "print_slips", "print_transaction", "register", "resolve_
 
 EXIT_OK, EXIT_NOT_READY, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 PRINTER_ENV = "TERMINAL_PRINTER"
-DATA_ENV = "TERMINAL_DATA_DIR"
 
 PrinterOption = Annotated[
     str | None,
     typer.Option("--printer", help="Printer URL: serial:///dev/ttyUSB0?baudrate=19200, "
                  "tcp://host:9100, usb://0416:5011, file:///path, virtual://"),
+]
+PrintOption = Annotated[
+    bool, typer.Option("--print", help="Print the receipt (both copies; a settlement its report).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 ConfigOption = Annotated[
@@ -53,6 +64,144 @@ printer_app = typer.Typer(help="The receipt printer: its status and its queue of
 def register(app: typer.Typer) -> None:
     """Add the printing commands to ``app``."""
     app.add_typer(printer_app, name="printer")
+    app.command("reprint")(reprint_command)
+    app.command("receipt")(receipt_command)
+
+
+CopyChoice = Annotated[
+    str | None,
+    typer.Option("--copy", help="merchant or customer (default: both)."),
+]
+RrnOption = Annotated[str | None, typer.Option("--rrn", help="The transaction's RRN (37).")]
+TraceOption = Annotated[str | None, typer.Option("--trace", help="The transaction's trace (11).")]
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="MMDD, with --trace when traces repeat.")
+]
+
+
+def reprint_command(
+    last: Annotated[bool, typer.Option("--last", help="The last approved transaction.")] = False,
+    rrn: RrnOption = None,
+    trace: TraceOption = None,
+    date_: DateOption = None,
+    copy: CopyChoice = None,
+    printer: PrinterOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Print a transaction's receipt again, rebuilt from the journal and marked 重打印 REPRINT.
+
+    Exit 0 when printed, 1 when it waits in the queue for the printer, 2 when no
+    such transaction is in the journal.
+    """
+    chosen = _config_or_fail(config, as_json)
+    entry = _find_entry(chosen, last=last, rrn=rrn, trace=trace, date_=date_, as_json=as_json)
+    copies = _copies(copy, as_json)
+    data = _entry_receipt(entry, chosen).as_reprint()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    slips: list[tuple[str, ReceiptData | SettlementReport, Copy | None]] = [
+        (f"reprint:{entry.lane}:{entry.id}:{c.value}:{stamp}", data, c) for c in copies
+    ]
+    try:
+        report = print_slips(slips, printer, chosen, quiet=as_json)
+    except (TerminalError, OSError, sqlite3.Error) as exc:
+        _fail(f"reprint not queued: {exc}", EXIT_USAGE, as_json)
+    if as_json:
+        out_json({"printed": [_job_dict(job) for job in report.printed],
+                  "waiting": [_job_dict(job) for job in report.waiting],
+                  "message": report.message})
+    raise typer.Exit(EXIT_OK if not report.waiting else EXIT_NOT_READY)
+
+
+def receipt_command(
+    png: Annotated[Path, typer.Option("--png", help="Write the slip as this PNG file.")],
+    rrn: RrnOption = None,
+    trace: TraceOption = None,
+    date_: DateOption = None,
+    last: Annotated[bool, typer.Option("--last", help="The last approved transaction.")] = False,
+    copy: Annotated[
+        str, typer.Option("--copy", help="merchant or customer.")
+    ] = "customer",
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Paper: cn-58 (default) or cn-80.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Draw a transaction's receipt from the journal as a PNG (and its text), printing nothing.
+
+    The picture is the virtual printer's paper for the real ESC/POS bytes; it is
+    marked 重打印 REPRINT like any slip rebuilt from the journal.
+    """
+    chosen = _config_or_fail(config, False)
+    entry = _find_entry(chosen, last=last, rrn=rrn, trace=trace, date_=date_, as_json=False)
+    [which] = _copies(copy, False)
+    data = _entry_receipt(entry, chosen).as_reprint()
+    name = profile or chosen.get("printer", {}).get("profile")
+    try:
+        with open_printer(f"virtual://?profile={name or 'cn-58'}") as device:
+            print_receipt(device, data, which)
+            paper = device.virtual.save(png.parent, png.stem)
+    except (TerminalError, OSError) as exc:
+        _fail(str(exc), EXIT_USAGE)
+    out(paper.text, nl=False)
+    out(f"text: {paper.text_path}")
+    if paper.problem:
+        _fail(f"no PNG written: {paper.problem}", EXIT_NOT_READY)
+    out(f"PNG: {paper.png}")
+
+
+def _config_or_fail(config: Path | None, as_json: bool) -> dict[str, Any]:
+    try:
+        return choose_config(config).data
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE, as_json)
+
+
+def _copies(copy: str | None, as_json: bool) -> list[Copy]:
+    if copy is None:
+        return [Copy.MERCHANT, Copy.CUSTOMER]
+    try:
+        return [Copy(copy.lower())]
+    except ValueError:
+        _fail("--copy is merchant or customer", EXIT_USAGE, as_json)
+
+
+def _find_entry(
+    config: dict[str, Any], *, last: bool, rrn: str | None, trace: str | None,
+    date_: str | None, as_json: bool,
+) -> JournalEntry:
+    if [last, bool(rrn), bool(trace)].count(True) != 1:
+        _fail("name the transaction: --last, --rrn RRN or --trace N [--date MMDD]", EXIT_USAGE,
+              as_json)
+    try:
+        lane = TerminalSettings.from_config(config).terminal_id
+        with Journal(data_paths().journal) as journal:
+            if last:
+                found = [e for e in reversed(journal.entries(lane))
+                         if e.kind in RECEIPT_KINDS and e.approved]
+                if not found:
+                    raise OriginalNotFound(f"no approved transaction in the journal of {lane}")
+                return found[0]
+            return journal.find_original(lane, RECEIPT_KINDS, rrn=rrn, trace=trace, date=date_)
+    except (OriginalNotFound, JournalError, ConfigError) as exc:
+        _fail(str(exc), EXIT_USAGE, as_json)
+
+
+def _entry_receipt(entry: JournalEntry, config: dict[str, Any]) -> ReceiptData:
+    """The entry's slip. Simulated when this lane's port is the simulator: the journal
+    does not record the port, and a lane's journal is written through its port."""
+    settings = TerminalSettings.from_config(config)
+    return receipt_from_entry(
+        entry, merchant_name=settings.merchant_name, simulated=_port_is_simulator(config),
+        year=year_of(entry.local_date, date.today()),
+    )
+
+
+def _port_is_simulator(config: dict[str, Any]) -> bool:
+    try:
+        return is_simulator(resolve_port(None, config))
+    except ConfigError:
+        return False
 
 
 @printer_app.command("status")
@@ -289,26 +438,55 @@ def print_transaction(
     not even the queue could take them (said on stderr): printing never decides
     a transaction's exit code.
     """
-    data = ReceiptData.from_result(
-        result, merchant_name=merchant_name, simulated=simulated,
-        year=year_of(result.local_date, date.today()),
-    )
     key = ":".join([result.kind.value, result.terminal_id, result.batch, result.trace,
                     result.local_date or ""])
-    slips: list[tuple[str, ReceiptData | SettlementReport, Copy | None]] = [
-        (f"{key}:{copy.value}", data, copy) for copy in (Copy.MERCHANT, Copy.CUSTOMER)
-    ]
+    slips: list[tuple[str, ReceiptData | SettlementReport, Copy | None]]
     try:
+        if result.kind is Kind.SETTLEMENT:
+            slips = [(key, _settlement_report(result, merchant_name, simulated), None)]
+        else:
+            data = ReceiptData.from_result(
+                result, merchant_name=merchant_name, simulated=simulated,
+                year=year_of(result.local_date, date.today()), **_journaled_extras(result),
+            )
+            slips = [(f"{key}:{copy.value}", data, copy)
+                     for copy in (Copy.MERCHANT, Copy.CUSTOMER)]
         return print_slips(slips, printer_url, config, quiet=quiet)
     except (TerminalError, OSError, sqlite3.Error) as exc:
         _tell(f"receipts not printed and not queued: {exc}")
         return None
 
 
+def _journaled_extras(result: TransactionResult) -> dict[str, Any]:
+    """What the slip shows that the result does not carry: the refund's reason and the
+    entry mode (field 22), from the journal entry the result was written to."""
+    if result.journal_id is None or result.kind not in RECEIPT_KINDS:
+        return {}
+    with Journal(data_paths().journal) as journal:
+        entry = journal.get(result.journal_id)
+    rebuilt = receipt_from_entry(entry, merchant_name="", simulated=False)
+    return {"reason": rebuilt.reason, "entry_mode": rebuilt.entry_mode}
+
+
+def _settlement_report(
+    result: TransactionResult, merchant_name: str, simulated: bool
+) -> SettlementReport:
+    """The settled batch's report from the journal (each category apart) and the bank's word."""
+    with Journal(data_paths().journal) as journal:
+        entries = journal.batch_entries(result.terminal_id, result.batch)
+    return settlement_from_entries(
+        entries, merchant_name=merchant_name, merchant_id=result.merchant_id,
+        terminal_id=result.terminal_id, batch=result.batch,
+        balanced=result.totals.balanced if result.totals else None, simulated=simulated,
+        local_date=result.local_date, local_time=result.local_time,
+        year=year_of(result.local_date, date.today()),
+    )
+
+
 def open_queue(config: dict[str, Any]) -> PrintQueue:
-    """The print queue of this terminal's lane, in the data directory."""
+    """The print queue of this terminal's lane, in the journal's database."""
     lane = TerminalSettings.from_config(config).terminal_id
-    return PrintQueue.open(data_dir() / "print-queue.sqlite", lane)
+    return PrintQueue.open(data_paths().journal, lane)
 
 
 def _write_virtual_paper(device: Printer, quiet: bool) -> None:
@@ -359,12 +537,9 @@ def resolve_printer(explicit: str | None, config: dict[str, Any]) -> str:
 
 
 def data_dir() -> Path:
-    """Where printing keeps its files (the queue, the virtual printer's paper):
-    ``$TERMINAL_DATA_DIR``, else the platform's per-user application directory."""
-    explicit = os.environ.get(DATA_ENV)
-    if explicit:
-        return Path(explicit)
-    return Path(typer.get_app_dir("terminal"))
+    """Where the virtual printer's paper goes: the data directory (``$TERMINAL_DATA_DIR``,
+    else the platform's), beside the journal that holds the print queue."""
+    return data_paths().root
 
 
 def open_configured_printer(explicit: str | None, config: dict[str, Any]) -> Printer:

@@ -95,7 +95,11 @@ class ReceiptData:
         **extra: Any,
     ) -> ReceiptData:
         """The slip of a transaction just answered. ``extra`` fills what the result
-        does not carry (``entry_mode``, ``original``, ``reason``)."""
+        does not carry (``entry_mode``, ``reason``)."""
+        ref = result.original
+        if ref is not None and "original" not in extra:
+            extra["original"] = Original(ref.rrn, ref.trace, ref.batch, ref.date,
+                                         ref.auth_code)
         return cls(
             kind=result.kind.value,
             approved=result.approved,

@@ -11,8 +11,8 @@ out, so it waits for the operator (``terminal printer queue --retry ID``)
 rather than risking a second copy.
 
 The queue is a small module over a :class:`sqlite3.Connection`: its one table,
-``print_jobs``, is created if missing, so it can live in the journal's database
-(pass the journal's connection) or in a file of its own (:meth:`PrintQueue.open`).
+``print_jobs``, is created if missing, so it lives in the journal's database
+file (:meth:`PrintQueue.open` on the journal's path, as the CLI does) or any other.
 Portable SQL, a ``lane`` (terminal id) on every row, as the journal's tables.
 """
 
@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from terminal.database import open_database, transaction
+from terminal.database import BUSY_TIMEOUT_MS, transaction
+from terminal.errors import ConfigError
 from terminal.receipts.model import Copy, ReceiptData, SettlementReport, from_payload, to_payload
 
 __all__ = ["SCHEMA", "Job", "JobState", "PrintQueue"]
@@ -104,8 +105,23 @@ class PrintQueue:
 
     @classmethod
     def open(cls, path: Path, lane: str) -> PrintQueue:
-        """A queue in a file of its own (WAL, ``synchronous=FULL``)."""
-        return cls(open_database(path, [], what="print queue"), lane)
+        """The queue in the SQLite file at ``path``: the journal's, or one of its own.
+
+        Opened as the journal opens its file (WAL, ``synchronous=FULL``, a busy
+        timeout for other processes) but without touching the schema version:
+        that belongs to the journal's migrations, and ``print_jobs`` is created
+        on its own, if missing, beside whatever tables the file has.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(str(path), isolation_level=None,
+                                         timeout=BUSY_TIMEOUT_MS / 1000)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"cannot open the print queue in {path}: {exc}") from exc
+        return cls(connection, lane)
 
     def close(self) -> None:
         self.connection.close()

@@ -1,0 +1,114 @@
+"""Reprints and the settlement report, rebuilt from the journal (never from stored bytes)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import pytest
+import zxingcpp
+from PIL import Image
+from typer.testing import CliRunner
+
+from terminal.cli.app import app
+from terminal.paths import data_paths
+from terminal.receipts import LookupKey
+
+runner = CliRunner()
+PNG = re.compile(r"virtual printer: PNG (\S+)")
+
+
+def sale(amount: str = "12.34") -> dict:
+    outcome = runner.invoke(app, ["sale", amount, "--json"])
+    assert outcome.exit_code == 0, outcome.output
+    return json.loads(outcome.stdout)
+
+
+def paper(outcome) -> Image.Image:
+    return Image.open(PNG.search(outcome.output).group(1))
+
+
+@pytest.mark.parametrize("how", ["--last", "--rrn", "--trace"])
+def test_reprint_rebuilds_the_slip_from_the_journal_and_marks_it(how):
+    first = sale("12.34")
+    sale("7.00")  # --last must still find the newest, by rrn the first
+    args = {"--last": ["--last"], "--rrn": ["--rrn", first["rrn"]],
+            "--trace": ["--trace", first["trace"], "--date", first["date"]]}[how]
+    outcome = runner.invoke(app, ["reprint", *args, "--copy", "customer"])
+    assert outcome.exit_code == 0, outcome.output
+    text = paper(outcome).text["Description"]
+    assert text.count("重打印 REPRINT") == 1 and "持卡人存根" in text
+    expected = "RMB 7.00" if how == "--last" else "RMB 12.34"
+    assert expected in text
+    [code] = zxingcpp.read_barcodes(paper(outcome))
+    key = LookupKey.parse(code.text)
+    assert (key.rrn == first["rrn"]) == (how != "--last")
+
+
+def test_reprint_of_a_transaction_not_in_the_journal_is_a_usage_error():
+    sale()
+    outcome = runner.invoke(app, ["reprint", "--rrn", "999999999999", "--json"])
+    assert outcome.exit_code == 2
+    assert "999999999999" in json.loads(outcome.stdout)["error"]
+    assert runner.invoke(app, ["reprint"]).exit_code == 2  # which one?
+
+
+def test_reprint_on_a_printer_out_of_paper_waits_in_the_queue():
+    sale()
+    outcome = runner.invoke(app, ["reprint", "--last", "--printer", "virtual://?state=paper-out"])
+    assert outcome.exit_code == 1
+    assert "out of paper" in outcome.stderr
+
+
+def test_receipt_draws_a_png_of_a_journaled_transaction_without_printing(tmp_path):
+    first = sale()
+    target = tmp_path / "slip.png"
+    outcome = runner.invoke(app, ["receipt", "--rrn", first["rrn"], "--png", str(target),
+                                  "--profile", "cn-80"])
+    assert outcome.exit_code == 0, outcome.output
+    picture = Image.open(target)
+    assert picture.width == 576 + 32 and "消费 SALE" in picture.text["Description"]
+    assert (tmp_path / "slip.txt").read_text("utf-8").count("RMB 12.34") == 1
+    tables = sqlite3.connect(data_paths().journal).execute(
+        "SELECT name FROM sqlite_master WHERE name = 'print_jobs'").fetchall()
+    assert tables == []  # drawn, not printed: no job was ever queued
+
+
+def test_void_and_refund_print_their_slips_with_the_original():
+    first = sale("30.00")
+    void = runner.invoke(app, ["void", "--rrn", first["rrn"], "--print"])
+    assert void.exit_code == 0, void.output
+    text = paper(void).text["Description"]
+    assert "消费撤销 VOID" in text and first["rrn"] in text  # the original's RRN
+    second = sale("40.00")
+    refund = runner.invoke(app, ["refund", "15.00", "--rrn", second["rrn"], "--reason",
+                                 "顾客退货", "--print"])
+    assert refund.exit_code == 0, refund.output
+    text = paper(refund).text["Description"]
+    assert "退货 REFUND" in text and "顾客退货" in text and "RMB 15.00" in text
+
+
+def test_settlement_report_counts_each_category_apart_and_says_the_bank_agreed():
+    sale("10.00")
+    voided = sale("3.00")
+    refunded = sale("20.00")
+    assert runner.invoke(app, ["void", "--rrn", voided["rrn"]]).exit_code == 0
+    assert runner.invoke(app, ["refund", "5.00", "--rrn", refunded["rrn"]]).exit_code == 0
+    outcome = runner.invoke(app, ["settle", "--print"])
+    assert outcome.exit_code == 0, outcome.output
+    lines = paper(outcome).text["Description"].splitlines()
+    row = {line.split()[0]: line.split() for line in lines if line.split()}
+    assert row["消费"][-3:] == ["3", "RMB", "33.00"]
+    assert row["撤销"][-3:] == ["1", "RMB", "3.00"]
+    assert row["退货"][-3:] == ["1", "RMB", "5.00"]
+    assert any("净额" in line and line.endswith("RMB 25.00") for line in lines)
+    assert any("平账 BALANCED" in line for line in lines)
+
+
+def test_the_print_queue_lives_in_the_journal_database():
+    runner.invoke(app, ["sale", "1.00", "--print"])
+    db = sqlite3.connect(data_paths().journal)
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"entries", "print_jobs"} <= tables
+    assert db.execute("SELECT count(*) FROM print_jobs WHERE state = 'printed'").fetchone()[0] == 2
