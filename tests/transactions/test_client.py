@@ -168,3 +168,12 @@ def test_undecodable_echo_response_is_a_protocol_error_without_the_raw_bytes():
     with pytest.raises(ProtocolError) as caught:
         client(link).echo()
     assert caught.value.window == "" and caught.value.decoded == {}
+
+
+def test_the_catalogue_row_names_the_echoed_fields_so_a_changed_25_is_not_believed():
+    def condition_06(request, fields):
+        fields[25] = "06"
+
+    with pytest.raises(TransactionInDoubt) as caught:
+        client(Responder(condition_06)).sale(1234)
+    assert caught.value.field == "25"

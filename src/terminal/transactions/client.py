@@ -33,7 +33,7 @@ from terminal.errors import LinkError, LinkTimeout, ProtocolError
 from terminal.journal.entry import EntryState, JournalEntry
 from terminal.journal.store import JournalStore, OriginalNotFound
 from terminal.protocol import Message, Tpdu, decode, encode
-from terminal.protocol.catalogue import CATALOGUE, Effect, Kind, TransactionType
+from terminal.protocol.catalogue import CATALOGUE, Effect, Kind, TransactionType, identify
 from terminal.protocol.json_shape import message_from_json
 from terminal.protocol.response_codes import APPROVED, Action, Rc, describe
 from terminal.protocol.security import (
@@ -357,8 +357,14 @@ class TerminalClient:
                     their_trace, response.get(39), request[11],
                 )
                 continue
-            _check(request, response)
+            _check(request, response, self._echoed(request))
             return response, raw
+
+    @staticmethod
+    def _echoed(request: Message) -> tuple[int, ...]:
+        """The fields a response to ``request`` must echo, from its catalogue row."""
+        row = identify(request)
+        return row.echoed if row is not None else (11, 41, 42)
 
     def _check_mac(self, row: TransactionType, response: Message, raw: bytes) -> None:
         """An approval must carry a good MAC; a decline that carries one must verify too."""
@@ -532,14 +538,15 @@ def _upload_fields(entry: JournalEntry) -> dict[int, Any]:
     return fields
 
 
-def _check(request: Message, response: Message) -> None:
-    """Believe nothing that does not answer this very request."""
+def _check(request: Message, response: Message, echoed: tuple[int, ...]) -> None:
+    """Believe nothing that does not answer this very request: its MTI, and the fields
+    the catalogue row says a response echoes (4 may be left out of a decline)."""
     expected_mti = f"{int(request.mti) + 10:04d}"
     if response.mti != expected_mti:
         raise ResponseMismatch(
             f"response MTI {response.mti} does not answer {request.mti}", field="mti"
         )
-    for number in (11, 41, 42, 3, 4):
+    for number in echoed:
         if number not in request:
             continue
         if number not in response:
