@@ -319,7 +319,10 @@ class TerminalClient:
                     field=getattr(exc, "field", None),
                 ) from None
             if isinstance(exc, ProtocolError):
-                raise ProtocolError(reason, field=exc.field, offset=exc.offset) from None
+                # The reason alone: the new error adds field and offset itself, once.
+                raise ProtocolError(
+                    exc.reason, field=exc.field, offset=exc.offset
+                ) from None
             raise
         self.journal.complete(
             entry.id, now=self._now(), response_code=result.response.code, rrn=result.rrn,
@@ -590,5 +593,10 @@ def _balance(field54: Any) -> int | None:
     chosen = next((e for e in entries if e[2:4] == "02"), entries[0])
     digits = chosen[8:20]
     if not digits.isdigit() or chosen[7] not in "CD":
-        raise ResponseMismatch(f"balance entry {chosen!r} is malformed", field="54")
+        # Not echoed: a garbled field may hold any digits, a card number among them.
+        raise ResponseMismatch(
+            f"balance entry {entries.index(chosen) + 1} of {len(entries)} is malformed "
+            "(expected account type, amount type, currency, C or D, 12 digits)",
+            field="54",
+        )
     return int(digits) * (-1 if chosen[7] == "D" else 1)
