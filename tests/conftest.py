@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 
@@ -66,3 +68,25 @@ def device_port(request: pytest.FixtureRequest) -> list[str]:
     """CLI arguments choosing the device: none (``sim://``, the default) or ``--port URL``."""
     url = request.config.getoption("--port")
     return ["--port", url] if url else []
+
+
+# -- test ids: no card numbers in node ids (nor in .pytest_cache, which keeps them) --------
+
+_CARD_LIKE = re.compile(r"[0-9]{13,}")
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """An id with every run of 13+ digits replaced by ``pan<length>``; None leaves pytest's own.
+
+    Why: pytest writes every node id to ``.pytest_cache``; a test card number there
+    is a card number on disk. Tests that parametrise over profiles name them instead.
+    """
+    if isinstance(val, bytes | bytearray):
+        text = bytes(val).decode("ascii", "backslashreplace")
+    elif isinstance(val, str):
+        text = val
+    else:
+        return None
+    if not _CARD_LIKE.search(text):
+        return None
+    return _CARD_LIKE.sub(lambda m: f"pan{len(m.group())}", text)

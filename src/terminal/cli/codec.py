@@ -2,7 +2,9 @@
 
 For looking at captured traffic and for scripting test messages. Exit code 0
 on success, 2 on bad input of any kind (bad hex or JSON, a protocol error, a
-bad frame, JSON nested too deeply to read), with the reason on stderr.
+bad frame, JSON nested too deeply to read), with the reason on stderr. Card
+data is masked in the output and in error texts unless ``--reveal``
+(:mod:`terminal.cli.redact`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import typer
 from terminal.cli.failures import EXIT_USAGE, Failure
 from terminal.cli.options import JsonOption, VerboseOption
 from terminal.cli.output import out, out_json
-from terminal.errors import TerminalError
+from terminal.cli.redact import accept_masked, describe_error, mask_message_json, scrub_digits
+from terminal.errors import ProtocolError, TerminalError
 from terminal.protocol import (
     DIALECTS,
     add_length_prefix,
     decode,
     encode,
+    get_dialect,
     message_from_json,
     message_to_json,
     strip_length_prefix,
@@ -32,6 +36,14 @@ __all__ = ["register"]
 
 DialectOption = Annotated[
     str, typer.Option("--dialect", help=f"Message dialect: {' | '.join(DIALECTS)}.")
+]
+RevealOption = Annotated[
+    bool,
+    typer.Option(
+        "--reveal",
+        help="Show card data in clear (PAN, tracks, PIN block, chip card number): "
+        "for a developer with a test card.",
+    ),
 ]
 LengthPrefixOption = Annotated[
     bool,
@@ -53,28 +65,33 @@ def decode_command(
         bool,
         typer.Option("--frame", help="The input is a serial frame: STX LEN DATA ETX LRC."),
     ] = False,
+    reveal: RevealOption = False,
     as_json: JsonOption = False,
     verbose: VerboseOption = 0,
 ) -> None:
-    """Decode one message from hex and print it as JSON."""
+    """Decode one message from hex and print it as JSON (card data masked; see --reveal)."""
     _check_dialect(dialect)
     text = sys.stdin.read() if hex_input == "-" else hex_input
     try:
         data = bytes.fromhex("".join(text.split()))
     except ValueError as error:
         _fail(f"not hex: {error}")
+    envelope_size: int | None = None
     try:
         if frame:
             data = _unframe(data)
         if length_prefix:
             data = strip_length_prefix(data)
+        envelope_size = get_dialect(dialect).envelope_size
         message = decode(data, dialect)
         shown: dict[str, Any] = message_to_json(message, dialect)
+    except ProtocolError as error:
+        _fail(describe_error(error, data, envelope_size=envelope_size, reveal=reveal))
     except TerminalError as error:
-        _fail(f"{type(error).__name__}: {error}")
+        _fail(f"{type(error).__name__}: {error if reveal else scrub_digits(str(error))}")
     except RecursionError:  # pragma: no cover - TLV nesting is bounded by the codec
         _fail("the message is nested too deeply to show")
-    out_json(shown)
+    out_json(shown if reveal else mask_message_json(shown))
 
 
 def encode_command(
@@ -83,10 +100,12 @@ def encode_command(
     ],
     dialect: DialectOption = "cup",
     length_prefix: LengthPrefixOption = False,
+    reveal: RevealOption = False,
     as_json: JsonOption = False,
     verbose: VerboseOption = 0,
 ) -> None:
-    """Encode one message given as JSON (the shape ``decode`` prints) and print hex."""
+    """Encode one message given as JSON (the shape ``decode`` prints, card data masked
+    or in clear; a masked digit becomes 0) and print hex."""
     _check_dialect(dialect)
     text = sys.stdin.read() if json_input == "-" else json_input
     try:
@@ -96,11 +115,13 @@ def encode_command(
     except RecursionError:
         _fail("not JSON this tool reads: nested too deeply")
     try:
-        data = encode(message_from_json(obj, dialect), dialect)
+        data = encode(message_from_json(accept_masked(obj), dialect), dialect)
         if length_prefix:
             data = add_length_prefix(data)
+    except ProtocolError as error:
+        _fail(describe_error(error, reveal=reveal))
     except TerminalError as error:
-        _fail(f"{type(error).__name__}: {error}")
+        _fail(f"{type(error).__name__}: {error if reveal else scrub_digits(str(error))}")
     except RecursionError:  # pragma: no cover - field 55 nesting is bounded
         _fail("the message is nested too deeply to encode")
     if as_json:
