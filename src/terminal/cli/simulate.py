@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -100,14 +101,14 @@ def simulate(
         raise typer.BadParameter("give exactly one of --pty or --tcp PORT")
     if replay is None:
         ledger = _books(chosen.data, ledger)
+        _check_writable(ledger)  # before anything is served
     if replay is not None:
         device = _build_replay(replay, chosen.data)
         books = None
     else:
+        # Opening the books (SQLite) at build time also proves a configured ledger usable.
         device = _build_device(chosen.data, card=card, ledger=ledger, delay=delay)
         books = device.settings.ledger_file
-    if books is not None:
-        _check_writable(books)
     if scenario is not None:
         device = _with_faults(
             device, scenario,
@@ -130,7 +131,9 @@ def simulate(
             else:
                 assert tcp is not None
                 serve_tcp(device, host, tcp, stop=stop, on_ready=announce)
-        except (OSError, TerminalError) as exc:
+        except (OSError, TerminalError, sqlite3.Error) as exc:
+            # A fault after the announcement is the books' (the SQLite ledger, its
+            # directory, the disk), never the listening socket's.
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             if not started.is_set() and isinstance(exc, OSError):
                 where = f"{host}:{tcp}" if tcp is not None else "a pseudo-terminal"
