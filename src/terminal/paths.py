@@ -1,31 +1,16 @@
-"""Where the host keeps its files: config, journal, token key, the embedded simulator's books.
+"""The host's files under one data directory: journal, token key, the simulator's books.
 
-Resolved by the CLI and passed down (library code takes paths as arguments).
-Data lives in the platform's per-user data directory (``platformdirs``);
-``$TERMINAL_DATA_DIR`` relocates all of it at once, e.g. to a shop PC's backed-up
-disk or, in tests, to a temporary directory.
+Library code takes the directory as an argument; which directory it is (the
+platform's per-user data directory, or ``$TERMINAL_DATA_DIR``) is the command
+line's decision (:func:`terminal.cli.paths.data_paths`).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
-__all__ = ["DATA_DIR_ENV", "DataPaths", "data_dir", "data_paths"]
-
-DATA_DIR_ENV = "TERMINAL_DATA_DIR"
-APP_NAME = "terminal"
-
-
-def data_dir() -> Path:
-    """``$TERMINAL_DATA_DIR``, else the platform's user data directory for ``terminal``."""
-    explicit = os.environ.get(DATA_DIR_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+__all__ = ["DataPaths", "data_paths"]
 
 
 @dataclass(frozen=True)
@@ -47,5 +32,6 @@ class DataPaths:
         return self.root / "token.key"
 
 
-def data_paths(root: Path | None = None) -> DataPaths:
-    return DataPaths(root if root is not None else data_dir())
+def data_paths(root: Path) -> DataPaths:
+    """The files under ``root``."""
+    return DataPaths(root)

@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from terminal.cli.app import app
-from terminal.paths import data_paths
+from terminal.cli.paths import data_paths
 from terminal.receipts import LookupKey
 
 runner = CliRunner()

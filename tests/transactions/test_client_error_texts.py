@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_client import PAN, Responder, client
+from test_client import PAN, Responder, _journal, client  # noqa: F401 - autouse journal
 
 from terminal.errors import ProtocolError
 

@@ -27,10 +27,9 @@ from terminal.cli.options import (
     VerboseOption,
 )
 from terminal.cli.output import out, out_json
-from terminal.cli.paths import choose_config, default_config_path
+from terminal.cli.paths import choose_config, data_paths, default_config_path
 from terminal.cli.printing import PrinterOption, PrintOption
 from terminal.cli.transact import _run
-from terminal.paths import data_paths
 from terminal.transactions.amount import parse_yuan
 
 __all__ = ["register"]

@@ -22,27 +22,49 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import typer
 
 from terminal.config import DEFAULT_PORT, load_config
 from terminal.errors import ConfigError
-from terminal.paths import data_paths
+from terminal.paths import DataPaths
 
 __all__ = [
     "CONFIG_ENV",
+    "DATA_DIR_ENV",
     "PORT_ENV",
     "TOKEN_KEY_ENV",
     "ConfigChoice",
     "choose_config",
+    "data_dir",
+    "data_paths",
     "default_config_path",
     "is_simulator",
     "resolve_port",
 ]
 
+DATA_DIR_ENV = "TERMINAL_DATA_DIR"
 CONFIG_ENV = "TERMINAL_CONFIG"
 PORT_ENV = "TERMINAL_PORT"
 TOKEN_KEY_ENV = "TERMINAL_TOKEN_KEY_FILE"
 APP_NAME = "terminal"
+
+
+def data_dir() -> Path:
+    """``$TERMINAL_DATA_DIR``, else the platform's per-user data directory for ``terminal``.
+
+    It relocates all the host's data at once, e.g. to a shop PC's backed-up disk or,
+    in tests, to a temporary directory.
+    """
+    explicit = os.environ.get(DATA_DIR_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def data_paths() -> DataPaths:
+    """The journal, token key and simulator books under :func:`data_dir`."""
+    return DataPaths(data_dir())
 
 
 def default_config_path() -> Path:

@@ -19,11 +19,10 @@ from urllib.parse import parse_qsl, urlencode
 import typer
 
 from terminal.cli.output import err, out, out_json
-from terminal.cli.paths import choose_config, is_simulator, resolve_port
+from terminal.cli.paths import choose_config, data_paths, is_simulator, resolve_port
 from terminal.config import TerminalSettings
 from terminal.errors import ConfigError, TerminalError
 from terminal.journal import Journal, JournalEntry, JournalError, OriginalNotFound
-from terminal.paths import data_paths
 from terminal.protocol.catalogue import Kind
 from terminal.receipts import print_receipt
 from terminal.receipts.from_journal import (

@@ -29,9 +29,8 @@ import typer
 from terminal.cli.failures import Failure
 from terminal.cli.options import CardOption, ConfigOption, VerboseOption
 from terminal.cli.output import err, out
-from terminal.cli.paths import choose_config
+from terminal.cli.paths import choose_config, data_paths
 from terminal.errors import TerminalError
-from terminal.paths import data_paths
 
 __all__ = ["register", "simulate"]
 

@@ -28,7 +28,13 @@ from terminal.cli.options import (
     VerboseOption,
 )
 from terminal.cli.output import console, out, out_json
-from terminal.cli.paths import ConfigChoice, choose_config, default_config_path, is_simulator
+from terminal.cli.paths import (
+    ConfigChoice,
+    choose_config,
+    data_paths,
+    default_config_path,
+    is_simulator,
+)
 from terminal.cli.paths import resolve_port as choose_port
 from terminal.cli.printing import PrinterOption, print_transaction
 from terminal.cli.session import security_from_config
@@ -36,7 +42,6 @@ from terminal.cli.tracing import traced
 from terminal.config import SerialSettings, TerminalSettings
 from terminal.journal import Journal
 from terminal.link import LinkTimers, SerialLink
-from terminal.paths import data_paths
 from terminal.receipts import CUSTOMER_COPY, MERCHANT_COPY, render_text_receipt
 from terminal.transactions.amount import format_fen, parse_yuan
 from terminal.transactions.client import TerminalClient

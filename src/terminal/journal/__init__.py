@@ -1,6 +1,6 @@
 """The host's journal: every exchange with the terminal, written before it is sent.
 
-One SQLite file in the data directory (:mod:`terminal.paths`); see
+One SQLite file in the data directory (:mod:`terminal.paths`, chosen by the CLI); see
 :mod:`terminal.journal.store` for why and how. Later steps (recovery, lookup,
 tamper evidence) read and extend the same tables.
 """
