@@ -101,3 +101,19 @@ def test_qr_code_prints_as_a_matrix_of_the_stored_data():
     [row] = device.current_slip.rows
     assert row.qr_data == data.decode() and row.qr_module == 4
     assert len(row.qr) == 25  # version 2: 21 bytes at level L
+
+
+def test_without_a_cjk_font_the_printer_says_so_and_still_writes_the_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("TERMINAL_CJK_FONT", str(tmp_path / "no-such-font.ttf"))
+    device = VirtualPrinter()
+    device.feed(FS + b"&" + "金额 RMB 1.00\n".encode("gb18030") + GS + b"V\x00")
+    paper = device.save(tmp_path, "slip")
+    assert paper.png is None and "no CJK font found" in paper.problem
+    assert paper.text_path.read_text("utf-8").startswith("金额 RMB 1.00")
+
+
+def test_the_cjk_font_is_found_at_run_time_from_the_installed_package():
+    from simulator.printer import find_cjk_font
+
+    font = find_cjk_font()
+    assert font is not None and font.is_file()
