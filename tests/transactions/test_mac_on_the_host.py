@@ -10,10 +10,10 @@ from simulator import SimulatedTerminal, SimulatorSettings
 from terminal.config import TerminalSettings
 from terminal.journal import EntryState, Journal, OriginalNotFound
 from terminal.link import LinkTimers, SerialLink
-from terminal.protocol import decode
+from terminal.protocol import decode, encode
 from terminal.protocol.security import KeyCheckError, verify
 from terminal.transactions.client import Security, TerminalClient
-from terminal.transactions.errors import TransactionInDoubt
+from terminal.transactions.errors import NotSignedOn, TransactionInDoubt
 
 KEY = b"k" * 32
 
@@ -102,3 +102,30 @@ def test_a_refund_is_never_reversed(bench):
     refund = client.refund(500, rrn=sale.rrn)
     with pytest.raises(OriginalNotFound, match="never reversed"):
         client.reverse(refund.trace)
+
+
+def test_a_refused_sign_on_leaves_money_requests_unsent_and_unjournaled(bench):
+    _client, tap, _device, journal = bench
+
+    class NoKeys:
+        """A terminal that refuses the sign-on (97) and so gives no keys."""
+
+        def __init__(self, link):
+            self.link = link
+
+        def send(self, data):
+            self.link.send(data)
+
+        def receive(self, timeout=None):
+            data = self.link.receive(timeout)
+            message = decode(data)
+            if message.mti == "0810":
+                return encode(message.with_fields({62: None, 39: "97"}))
+            return data
+
+    bare = TerminalClient(NoKeys(tap), TerminalSettings(), journal=journal, token_key=KEY,
+                          security=Security())
+    with pytest.raises(NotSignedOn, match="sign on first"):
+        bare.sale(100)
+    assert [e.kind.value for e in journal.entries()] == ["sign_on"]
+    assert [decode(d).mti for d in tap.sent] == ["0800"]

@@ -47,7 +47,7 @@ from terminal.protocol.security import (
     verify,
 )
 from terminal.transactions.amount import MAX_AMOUNT_FEN
-from terminal.transactions.errors import ResponseMismatch, TransactionInDoubt
+from terminal.transactions.errors import NotSignedOn, ResponseMismatch, TransactionInDoubt
 from terminal.transactions.result import SettlementTotals, TransactionResult
 
 __all__ = ["Security", "TerminalClient", "batch_totals", "settlement_field48"]
@@ -292,8 +292,9 @@ class TerminalClient:
         if row.mac and self.security is not None:
             keys = self._session_keys()
             if keys is None:
-                raise TransactionInDoubt("no working keys", kind=row.kind.value, trace=trace,
-                                         amount_fen=None)
+                # Raised inside the journal's transaction: the pending row is rolled back
+                # with it, and nothing is sent.
+                raise NotSignedOn(f"no working keys for a {row.kind.value}: sign on first")
             message, _ = sign(message, keys.mac_key, self.security.mac_algorithm, DIALECT)
         return message
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from terminal.errors import LinkError, ProtocolError
+from terminal.errors import LinkError, ProtocolError, TerminalError
 
-__all__ = ["ResponseMismatch", "TransactionInDoubt"]
+__all__ = ["NotSignedOn", "ResponseMismatch", "TransactionInDoubt"]
 
 
 class TransactionInDoubt(LinkError):
@@ -32,3 +32,7 @@ class TransactionInDoubt(LinkError):
 
 class ResponseMismatch(ProtocolError):
     """A well-formed response that does not answer our request (trace, MTI, ids, amount)."""
+
+
+class NotSignedOn(TerminalError):
+    """A money request needs working keys and the terminal gave none; nothing was sent."""
