@@ -54,3 +54,25 @@ def test_card_help_lists_the_profile_names():
     assert outcome.exit_code == 0
     for card in load_cards():
         assert card.name in outcome.stdout
+
+
+def _leaf_commands():
+    import typer.main
+
+    def walk(command, path):
+        subcommands = getattr(command, "commands", None)
+        if subcommands:
+            for name, sub in subcommands.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield " ".join(path), command
+
+    return list(walk(typer.main.get_command(app), []))
+
+
+def test_every_command_accepts_verbose_after_its_name():
+    commands = _leaf_commands()
+    assert len(commands) > 10
+    missing = [name for name, command in commands
+               if "-v" not in {o for p in command.params for o in getattr(p, "opts", [])}]
+    assert missing == []

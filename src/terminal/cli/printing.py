@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import typer
 
+from terminal.cli.options import VerboseOption
 from terminal.cli.output import err, out, out_json
 from terminal.cli.paths import choose_config, data_paths, is_simulator, resolve_port
 from terminal.config import TerminalSettings
@@ -87,6 +88,7 @@ def reprint_command(
     printer: PrinterOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Print a transaction's receipt again, rebuilt from the journal and marked 重打印 REPRINT.
 
@@ -125,6 +127,7 @@ def receipt_command(
         str | None, typer.Option("--profile", help="Paper: cn-58 (default) or cn-80.")
     ] = None,
     config: ConfigOption = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Draw a transaction's receipt from the journal as a PNG (and its text), printing nothing.
 
@@ -205,7 +208,8 @@ def _port_is_simulator(config: dict[str, Any]) -> bool:
 
 @printer_app.command("status")
 def status_command(
-    printer: PrinterOption = None, as_json: JsonOption = False, config: ConfigOption = None
+    printer: PrinterOption = None, as_json: JsonOption = False, config: ConfigOption = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Ask the printer how it is (DLE EOT 1-4). Exit 0 only when it is ready."""
     try:
@@ -244,6 +248,7 @@ def queue_command(
     printer: PrinterOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """List the receipts waiting for the printer (paper out, cover open, offline...).
 
@@ -296,6 +301,7 @@ def simulate_command(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Folder for the slips (default: data dir).")
     ] = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Run the virtual receipt printer on a pty or TCP port until Ctrl-C; each slip it
     cuts is written as text and PNG.

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
+from terminal.cli.options import VerboseOption
 from terminal.errors import TerminalError
 
 __all__ = ["register", "traced", "use_trace_file"]
@@ -58,6 +59,7 @@ def traced(port: Any, url: str, dialect: str = "cup") -> Any:
 def record(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Trace file to write (JSON lines).")],
+    verbose: VerboseOption = 0,
 ) -> None:
     """Run a command (after FILE) and record its link traffic in FILE.
 
@@ -74,7 +76,10 @@ def record(
 
 
 @trace_app.command("show")
-def show(file: Annotated[Path, typer.Argument(help="Trace file to print.")]) -> None:
+def show(
+    file: Annotated[Path, typer.Argument(help="Trace file to print.")],
+    verbose: VerboseOption = 0,
+) -> None:
     """Print a trace: one line per link event, frames decoded, card data masked."""
     from terminal.trace import read_trace, render_trace
 
