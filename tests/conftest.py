@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -57,17 +58,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
 
 
+@pytest.fixture(scope="session")
+def _device_host_data(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path | None:
+    """With ``--port``: the POS's data directory (journal, keys) shared by every device test.
+
+    A real terminal remembers the traces it has seen, so a POS whose journal
+    started afresh in each test would send trace 000001 again and be answered 94
+    (duplicate). The directory lives in pytest's cache, one per port, so that the
+    next bring-up run goes on counting too; with the cache off, for this run only.
+    """
+    url = request.config.getoption("--port")
+    if not url:
+        return None
+    cache = getattr(request.config, "cache", None)
+    if cache is None:
+        return tmp_path_factory.mktemp("terminal-bringup")
+    return Path(cache.mkdir("terminal-bringup-" + re.sub(r"[^A-Za-z0-9]+", "-", url).strip("-")))
+
+
 @pytest.fixture
-def device_url(request: pytest.FixtureRequest) -> str:
+def device_url(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _device_host_data: Path | None
+) -> str:
     """The device's pyserial URL: ``--port`` if given, else the embedded simulator."""
+    if _device_host_data is not None:
+        monkeypatch.setenv("TERMINAL_DATA_DIR", str(_device_host_data))
     return request.config.getoption("--port") or "sim://"
 
 
 @pytest.fixture
-def device_port(request: pytest.FixtureRequest) -> list[str]:
+def device_port(device_url: str) -> list[str]:
     """CLI arguments choosing the device: none (``sim://``, the default) or ``--port URL``."""
-    url = request.config.getoption("--port")
-    return ["--port", url] if url else []
+    return [] if device_url == "sim://" else ["--port", device_url]
 
 
 # -- test ids: no card numbers in node ids (nor in .pytest_cache, which keeps them) --------
