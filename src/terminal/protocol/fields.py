@@ -38,6 +38,7 @@ from typing import Any
 
 from construct import Construct, SizeofError
 
+from terminal.protocol import emit
 from terminal.protocol.errors import (
     BcdError,
     CharacterError,
@@ -45,7 +46,7 @@ from terminal.protocol.errors import (
     LengthError,
     TruncatedError,
 )
-from terminal.protocol.lengths import LengthPrefix, _indent
+from terminal.protocol.lengths import LengthPrefix
 
 __all__ = [
     "AsciiNumeric",
@@ -195,11 +196,7 @@ class FieldConstruct(Construct):
         raise NotImplementedError
 
     def _emit_function(self, code: Any, kind: str, lines: list[str]) -> str:
-        name = f"{kind}_{type(self).__name__.lower()}_{code.allocateId()}"
-        args = "obj, io, this" if kind == "build" else "io, this"
-        code.append(_RUNTIME)
-        code.append(f"def {name}({args}):\n" + _indent("\n".join(lines)))
-        return f"{name}({args})"
+        return emit.function(code, kind, type(self).__name__.lower(), lines, _RUNTIME)
 
 
 class BcdNumeric(FieldConstruct):

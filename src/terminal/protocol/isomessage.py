@@ -31,6 +31,7 @@ from typing import Any
 from construct import Construct, ConstructError, SizeofError, StreamError
 
 from terminal.errors import ProtocolError
+from terminal.protocol import emit
 from terminal.protocol.errors import (
     EncodeValueError,
     TrailingBytesError,
@@ -38,7 +39,6 @@ from terminal.protocol.errors import (
     UnknownFieldError,
 )
 from terminal.protocol.fields import AsciiNumeric, BcdNumeric
-from terminal.protocol.lengths import _indent
 from terminal.protocol.message import Message, Tpdu
 
 __all__ = ["BITS", "NUMBERS_AT", "IsoMessage", "TpduField"]
@@ -282,9 +282,7 @@ class IsoMessage(Construct):
             "    raise trailing(io, start, fields)",
             f"return {self._message_call()}(mti, fields, tpdu, header)",
         ]
-        name = f"parse_message_{ident}"
-        code.append(f"def {name}(io, this):\n" + _indent("\n".join(lines)))
-        return f"{name}(io, this)"
+        return emit.function(code, "parse", "message", lines)
 
     def _message_call(self) -> str:
         """``decoded_message`` (no checks) when the MTI construct can only give four
@@ -352,9 +350,7 @@ class IsoMessage(Construct):
             "    raise moved_encode(error, part or str(number)) from None",
             "return message",
         ]
-        name = f"build_message_{ident}"
-        code.append(f"def {name}(obj, io, this):\n" + _indent("\n".join(lines)))
-        return f"{name}(obj, io, this)"
+        return emit.function(code, "build", "message", lines)
 
 
 def _callable(expression: str, args: str, code: Any) -> str:

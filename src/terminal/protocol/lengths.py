@@ -20,6 +20,7 @@ from typing import Any
 
 from construct import Construct
 
+from terminal.protocol import emit
 from terminal.protocol.errors import BcdError, CharacterError, EncodeValueError, TruncatedError
 
 __all__ = [
@@ -32,6 +33,11 @@ __all__ = [
 ]
 
 #: The value of a packed BCD byte (``0x42`` -> 42), or -1 when a nibble is over 9.
+_RUNTIME = (
+    "from terminal.protocol.lengths import BCD_VALUE, bad_prefix, short_prefix\n"
+    "from terminal.protocol.errors import EncodeValueError"
+)
+
 BCD_VALUE: tuple[int, ...] = tuple(
     (byte >> 4) * 10 + (byte & 15) if byte >> 4 < 10 and byte & 15 < 10 else -1
     for byte in range(256)
@@ -66,16 +72,7 @@ class LengthPrefix(Construct):
         raise NotImplementedError
 
     def _emit(self, code: Any, kind: str, body: str) -> str:
-        """Append function ``body`` (using ``io``/``this``, or ``obj`` too when
-        building) as a helper of the generated module; the expression calling it."""
-        name = f"{kind}_{type(self).__name__.lower()}_{code.allocateId()}"
-        code.append(
-            "from terminal.protocol.lengths import BCD_VALUE, bad_prefix, short_prefix\n"
-            "from terminal.protocol.errors import EncodeValueError"
-        )
-        args = "obj, io, this" if kind == "build" else "io, this"
-        code.append(f"def {name}({args}):\n{body}")
-        return f"{name}({args})"
+        return emit.function(code, kind, type(self).__name__.lower(), body, _RUNTIME)
 
     def _emitbuild(self, code: Any) -> str:
         body = f"""
@@ -86,7 +83,7 @@ class LengthPrefix(Construct):
             io.write({self._emit_raw("obj")})
             return obj
         """
-        return self._emit(code, "build", _indent(body))
+        return self._emit(code, "build", body)
 
     def _emit_raw(self, count: str) -> str:
         raise NotImplementedError
@@ -124,7 +121,7 @@ class BcdLength(LengthPrefix):
         lines.append("    raise bad_prefix(raw, 'bcd')")
         total = " + ".join(f"part{i} * {100 ** (width - 1 - i)}" for i in range(width))
         lines.append(f"return {total}")
-        return self._emit(code, "parse", _indent("\n".join(lines)))
+        return self._emit(code, "parse", "\n".join(lines))
 
     def _emit_raw(self, count: str) -> str:
         return f"bytes.fromhex('%0{2 * self.width}d' % {count})"
@@ -159,7 +156,7 @@ class AsciiLength(LengthPrefix):
                 raise short_prefix({self.width}, len(raw))
             raise bad_prefix(raw, 'ascii')
         """
-        return self._emit(code, "parse", _indent(body))
+        return self._emit(code, "parse", body)
 
     def _emit_raw(self, count: str) -> str:
         return f"b'%0{self.width}d' % {count}"
@@ -189,7 +186,7 @@ class BinaryLength(LengthPrefix):
                 raise short_prefix({self.width}, len(raw))
             return int.from_bytes(raw, 'big')
         """
-        return self._emit(code, "parse", _indent(body))
+        return self._emit(code, "parse", body)
 
     def _emit_raw(self, count: str) -> str:
         return f"{count}.to_bytes({self.width}, 'big')"
@@ -208,13 +205,6 @@ def bad_prefix(raw: bytes, encoding: str) -> BcdError | CharacterError:
     if encoding == "ascii":
         return CharacterError(f"length prefix {raw!r} is not ASCII digits", offset=0)
     return BcdError(f"length prefix {raw.hex().upper()} is not BCD", offset=0)
-
-
-def _indent(body: str) -> str:
-    """``body`` (any consistent indentation) indented one level, for a ``def``."""
-    lines = [line for line in body.splitlines() if line.strip()]
-    trim = min(len(line) - len(line.lstrip()) for line in lines)
-    return "\n".join("    " + line[trim:] for line in lines)
 
 
 @functools.cache

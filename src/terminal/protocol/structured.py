@@ -17,13 +17,18 @@ from typing import Any
 
 from construct import Adapter
 
+from terminal.protocol import emit
 from terminal.protocol.errors import EncodeValueError, TlvError
 from terminal.protocol.fields import Binary, FieldConstruct, wrong_type
-from terminal.protocol.lengths import _indent
 from terminal.protocol.subfields import SubfieldError, SubfieldLayout
 from terminal.protocol.tlv import IccData, TlvProblem, encode_tlv, parse_tlv
 
 __all__ = ["IccTlv", "Subfields"]
+
+_RUNTIME = (
+    "from terminal.protocol.structured import decode_icc, encode_icc, join_subfields\n"
+    "from terminal.protocol.subfields import SubfieldLayout"
+)
 
 
 class IccTlv(Adapter):  # type: ignore[misc]
@@ -44,23 +49,17 @@ class IccTlv(Adapter):  # type: ignore[misc]
         return encode_icc(obj)
 
     def _emitparse(self, code: Any) -> str:
-        name = f"parse_icctlv_{code.allocateId()}"
-        code.append("from terminal.protocol.structured import decode_icc, encode_icc")
         body = f"return decode_icc({self.subcon._compileparse(code)}, {self.data_offset})"
-        code.append(f"def {name}(io, this):\n" + _indent(body))
-        return f"{name}(io, this)"
+        return emit.function(code, "parse", "icctlv", body, _RUNTIME)
 
     def _emitbuild(self, code: Any) -> str:
-        name = f"build_icctlv_{code.allocateId()}"
-        code.append("from terminal.protocol.structured import decode_icc, encode_icc")
         body = f"""
             value = obj
             obj = encode_icc(value)
             {self.subcon._compilebuild(code)}
             return value
         """
-        code.append(f"def {name}(obj, io, this):\n" + _indent(body))
-        return f"{name}(obj, io, this)"
+        return emit.function(code, "build", "icctlv", body, _RUNTIME)
 
 
 class Subfields(Adapter):  # type: ignore[misc]
@@ -82,28 +81,21 @@ class Subfields(Adapter):  # type: ignore[misc]
 
     def _emitparse(self, code: Any) -> str:
         layout = self._emit_layout(code)
-        name = f"parse_subfields_{code.allocateId()}"
         body = f"return {layout}.split({self.subcon._compileparse(code)})"
-        code.append(f"def {name}(io, this):\n" + _indent(body))
-        return f"{name}(io, this)"
+        return emit.function(code, "parse", "subfields", body)
 
     def _emitbuild(self, code: Any) -> str:
         layout = self._emit_layout(code)
-        name = f"build_subfields_{code.allocateId()}"
         body = f"""
             value = obj
             obj = join_subfields({layout}, value)
             {self.subcon._compilebuild(code)}
             return value
         """
-        code.append(f"def {name}(obj, io, this):\n" + _indent(body))
-        return f"{name}(obj, io, this)"
+        return emit.function(code, "build", "subfields", body)
 
     def _emit_layout(self, code: Any) -> str:
-        code.append(
-            "from terminal.protocol.structured import join_subfields\n"
-            "from terminal.protocol.subfields import SubfieldLayout"
-        )
+        code.append(_RUNTIME)
         name = f"layout_{id(self)}"
         code.append(f"{name} = SubfieldLayout({self.layout.parts!r})")
         return name
