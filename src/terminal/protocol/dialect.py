@@ -3,11 +3,13 @@
 Dialects are data (see :mod:`terminal.protocol.dialects`). A :class:`Dialect`
 checks itself when constructed, so a wrong table fails at import time, and
 turns the table into its message construct then (``struct``, by
-:func:`~terminal.protocol.declaration.declare`), compiled once (``compiled``).
+:func:`~terminal.protocol.declaration.declare`), compiled once, on first use
+(``compiled``).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -35,8 +37,8 @@ class Dialect:
     :class:`~terminal.protocol.isomessage.IsoMessage`): ``struct.parse(data)``
     gives a :class:`~terminal.protocol.message.Message`, ``struct.build(message)``
     the bytes, and it nests in other constructs (``Prefixed(Int16ub,
-    cup.struct)``). ``compiled`` is ``struct.compile()``, made once here; ``encode``
-    and ``decode`` run it.
+    cup.struct)``). ``compiled`` is ``struct.compile()``, made once on first use;
+    ``encode`` and ``decode`` run it.
     """
 
     name: str
@@ -46,7 +48,6 @@ class Dialect:
     header_digits: int = 0
     description: str = ""
     struct: IsoMessage = field(init=False, repr=False)
-    compiled: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.name, str) and self.name.isidentifier()):
@@ -64,9 +65,14 @@ class Dialect:
                 raise DialectError(f"{self.name}: field {number} is not a FieldFormat")
         ordered = dict(sorted(self.fields.items()))
         object.__setattr__(self, "fields", MappingProxyType(ordered))
-        struct = declare(self)
-        object.__setattr__(self, "struct", struct)
-        object.__setattr__(self, "compiled", struct.compile())
+        object.__setattr__(self, "struct", declare(self))
+
+    @functools.cached_property
+    def compiled(self) -> Any:
+        """``struct.compile()``, made on first use (tens of milliseconds, so a
+        program that never encodes does not pay it at import) and kept: after
+        that it is a plain attribute."""
+        return self.struct.compile()
 
     @property
     def mti_size(self) -> int:
