@@ -9,6 +9,9 @@ where the card for an exchange is chosen from outside the POS link with
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -184,3 +187,28 @@ def test_a_wrong_reference_is_refused_before_anything_is_sent(bench):
     assert code == 2
     code, _ = bench.run("refund", "1.00")
     assert code == 2
+
+
+def test_card_b_cannot_take_the_refund_of_card_as_sale_on_a_separately_run_pty_simulator(
+    tmp_path,
+):
+    """``terminal simulate --pty`` in its own process; the card of each exchange chosen
+    from a third process with ``terminal simulate --next-card`` on the shared books."""
+    books = tmp_path / "books.sqlite3"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "terminal", "simulate", "--pty", "--ledger", str(books)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},
+    )
+    try:
+        path = server.stdout.readline().split()[3]
+        pty = Bench("pty", books, path)
+        code, sale = pty.run("sale", "40.00", card="contactless")
+        assert (code, sale["card"]) == (0, "622609******0089")
+        code, shown = pty.run("refund", "40.00", "--rrn", sale["rrn"], card="approved")
+        assert (code, shown["response_code"]) == (1, "25")
+        code, shown = pty.run("refund", "40.00", "--rrn", sale["rrn"], card="contactless")
+        assert (code, shown["response_code"], shown["card"]) == (0, "00", "622609******0089")
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+    assert server.returncode == 0
