@@ -65,3 +65,11 @@ def test_without_json_a_failure_prints_nothing_on_stdout():
     assert outcome.exit_code == 2
     assert outcome.stdout == ""
     assert outcome.stderr.count("amount must be positive") == 1
+
+
+def test_no_failure_text_repeats_a_card_number_like_digit_run():
+    pan = "6214830117451467"
+    outcome = runner.invoke(app, ["echo", "--port", f"/dev/ttyX{pan}", "--json"])
+    assert outcome.exit_code == 3
+    assert pan not in outcome.output
+    assert "621483******1467" in json.loads(outcome.stdout)["error"]

@@ -18,7 +18,7 @@ import typer
 from terminal.cli.failures import EXIT_USAGE, Failure
 from terminal.cli.options import JsonOption, VerboseOption
 from terminal.cli.output import out, out_json
-from terminal.cli.redact import accept_masked, describe_error, mask_message_json, scrub_digits
+from terminal.cli.redact import accept_masked, describe_error, mask_message_json
 from terminal.errors import ProtocolError, TerminalError
 from terminal.protocol import (
     DIALECTS,
@@ -86,9 +86,9 @@ def decode_command(
         message = decode(data, dialect)
         shown: dict[str, Any] = message_to_json(message, dialect)
     except ProtocolError as error:
-        _fail(describe_error(error, data, envelope_size=envelope_size, reveal=reveal))
+        _fail(describe_error(error, data, envelope_size=envelope_size, reveal=reveal), reveal)
     except TerminalError as error:
-        _fail(f"{type(error).__name__}: {error if reveal else scrub_digits(str(error))}")
+        _fail(f"{type(error).__name__}: {error}", reveal)
     except RecursionError:  # pragma: no cover - TLV nesting is bounded by the codec
         _fail("the message is nested too deeply to show")
     out_json(shown if reveal else mask_message_json(shown))
@@ -119,9 +119,9 @@ def encode_command(
         if length_prefix:
             data = add_length_prefix(data)
     except ProtocolError as error:
-        _fail(describe_error(error, reveal=reveal))
+        _fail(describe_error(error, reveal=reveal), reveal)
     except TerminalError as error:
-        _fail(f"{type(error).__name__}: {error if reveal else scrub_digits(str(error))}")
+        _fail(f"{type(error).__name__}: {error}", reveal)
     except RecursionError:  # pragma: no cover - field 55 nesting is bounded
         _fail("the message is nested too deeply to encode")
     if as_json:
@@ -143,5 +143,5 @@ def _check_dialect(dialect: str) -> None:
         _fail(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
 
 
-def _fail(reason: str) -> NoReturn:
-    raise Failure(reason, EXIT_USAGE)
+def _fail(reason: str, reveal: bool = False) -> NoReturn:
+    raise Failure(reason, EXIT_USAGE, clear=reveal)

@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from terminal.cli.output import err, out_json
+from terminal.cli.redact import describe_error, scrub_digits
 from terminal.errors import ConfigError, LinkError, ProtocolError, TerminalError
 from terminal.transactions.errors import TransactionInDoubt
 
@@ -37,9 +38,13 @@ EXIT_LINK = 3
 class Failure(Exception):
     """A command's failure: the message for a person, the exit code, and facts for a program."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_USAGE, **facts: Any) -> None:
+    def __init__(
+        self, message: str, exit_code: int = EXIT_USAGE, *, clear: bool = False, **facts: Any
+    ) -> None:
+        # Said as given only when ``clear`` (``--reveal``): otherwise every run of 13 or
+        # more digits is masked, since a garbled field may hold a card number.
         super().__init__(message)
-        self.message = message
+        self.message = message if clear else scrub_digits(message)
         self.exit_code = exit_code
         self.facts = facts
 
@@ -62,7 +67,9 @@ def failure_from(exc: BaseException) -> Failure | None:
         )
     if isinstance(exc, LinkError):
         return Failure(f"link failure: {exc}", EXIT_LINK)
-    if isinstance(exc, ConfigError | ProtocolError | TerminalError):
+    if isinstance(exc, ProtocolError):  # where and why, without the bytes around it
+        return Failure(describe_error(exc), EXIT_USAGE)
+    if isinstance(exc, ConfigError | TerminalError):
         return Failure(str(exc), EXIT_USAGE)
     if isinstance(exc, typer.TyperException):  # usage errors: bad option, missing argument
         return Failure(exc.format_message(), getattr(exc, "exit_code", EXIT_USAGE))

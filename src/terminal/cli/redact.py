@@ -160,8 +160,8 @@ def describe_error(
         )
         if window:
             text += f" [{window}]"
-    elif error.window:
-        text += f" [{error.window if reveal else scrub_digits(error.window)}]"
+    elif error.window and reveal:  # without the input, the window cannot be masked
+        text += f" [{error.window}]"
     if error.decoded:
         text += f" (decoded so far: {', '.join(str(k) for k in error.decoded)})"
     return text
