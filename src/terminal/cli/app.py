@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from terminal import __version__
+from terminal.cli import bringup as bringup_commands
 from terminal.cli import codec as codec_commands
 from terminal.cli import money as money_commands
 from terminal.cli import printing as printing_commands
@@ -122,6 +123,7 @@ transact_commands.register(app)
 money_commands.register(app)
 printing_commands.register(app)
 tracing_commands.register(app)
+bringup_commands.register(app)
 
 
 def main() -> None:

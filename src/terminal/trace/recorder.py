@@ -33,6 +33,14 @@ class TracingPort:
         self._start = self._clock.now()
         self._decoders: dict[Direction, FrameDecoder] = {"tx": FrameDecoder(), "rx": FrameDecoder()}
         self._noise: dict[Direction, int] = {"tx": 0, "rx": 0}
+        #: The DATA (masked) of the last frame seen each way.
+        self.last_frames: dict[Direction, bytes] = {}
+
+    def retarget(self, writer: TraceWriter) -> None:
+        """Record from now on into ``writer`` (the previous one is closed): one file per step."""
+        self._writer.close()
+        self._writer = writer
+        self._start = self._clock.now()
 
     # The pyserial surface the link uses ------------------------------------------
 
@@ -84,6 +92,7 @@ class TracingPort:
         for event in events:
             if isinstance(event, FrameReceived):
                 masked = mask_data(event.data, self._dialect)
+                self.last_frames[direction] = masked
                 self._writer.write(TraceRecord(t, direction, "frame", masked))
             elif isinstance(event, AckReceived):
                 self._writer.write(TraceRecord(t, direction, "ack"))

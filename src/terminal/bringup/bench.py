@@ -1,0 +1,92 @@
+"""The devices under test, opened once for the whole run, and what the checks learn.
+
+One :class:`Bench` per run: the terminal's port (any pyserial URL, or ``sim://``
+for the embedded simulator; the same interface either way), the link and host
+client over it, the printer, and a transcript per check. Every byte goes
+through :class:`~terminal.trace.TracingPort`, so each check leaves a masked hex
+transcript whose path a failure names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from terminal.bringup.operator import AutoOperator, Operator
+from terminal.config import TerminalSettings
+from terminal.link import LinkTimers, SerialLink
+from terminal.trace import TraceWriter, TracingPort
+from terminal.transactions.client import TerminalClient
+from terminal.transactions.result import TransactionResult
+from terminal.transactions.state import HostState
+
+__all__ = ["Bench", "BenchSettings"]
+
+
+@dataclass
+class BenchSettings:
+    """What the run is pointed at and how patient it is."""
+
+    port: str = "sim://"
+    printer: str | None = None
+    transcripts: Path | None = None  # default: a new temporary directory
+    operator: Operator = field(default_factory=AutoOperator)
+    terminal: TerminalSettings = field(default_factory=TerminalSettings)
+    timers: LinkTimers = field(default_factory=LinkTimers)
+    state: HostState = field(default_factory=lambda: HostState(None))  # trace and batch
+    token_key: bytes = b"\x00" * 32  # for the masked card's token in results
+    card: str = "approved"  # the test card the embedded simulator presents
+    prompt_timeout: float = 30.0
+    receipt_timeout: float = 60.0
+
+
+class Bench:
+    """Opened devices and facts; the checks fill it in order (see :mod:`.checks`)."""
+
+    def __init__(self, settings: BenchSettings) -> None:
+        self.settings = settings
+        self.transcripts = settings.transcripts or Path(
+            tempfile.mkdtemp(prefix="terminal-bringup-")
+        )
+        self.transcripts.mkdir(parents=True, exist_ok=True)
+        self.port: Any = None
+        self.traced: TracingPort | None = None
+        self.link: SerialLink | None = None
+        self.client: TerminalClient | None = None
+        self.printer: Any = None
+        self.sale: TransactionResult | None = None
+        #: What the device said about itself (terminal id, batch, keys...), for the report.
+        self.facts: dict[str, Any] = {}
+        self._current = self.transcripts / "00-open.trace"
+
+    def attach(self, port: Any) -> None:
+        """Take the opened terminal port: trace it, and build the link and client over it."""
+        self.port = port
+        self.traced = TracingPort(
+            port, TraceWriter(self._current, port=self.settings.port)
+        )
+        self.link = SerialLink(self.traced, self.settings.timers)
+        self.client = TerminalClient(
+            self.link, self.settings.terminal, state=self.settings.state,
+            token_key=self.settings.token_key,
+            response_timeout=self.settings.timers.response_timeout,
+        )
+
+    def transcript(self, number: int, name: str) -> Path:
+        """Start the transcript of check ``number``; its path."""
+        path = self.transcripts / f"{number:02d}-{name}.trace"
+        self._current = path
+        if self.traced is not None:
+            self.traced.retarget(TraceWriter(path, port=self.settings.port))
+        return path
+
+    def close(self) -> None:
+        """Close what was opened; safe to call twice."""
+        for closing in (self.traced or self.port, self.printer):
+            if closing is not None:
+                with contextlib.suppress(OSError):  # closing what may already be gone
+                    closing.close()
+        self.traced = self.port = self.printer = None

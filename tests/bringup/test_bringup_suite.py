@@ -1,0 +1,154 @@
+"""The bring-up suite against the paths a real terminal takes: a pty from `terminal simulate`,
+a TCP socket, and a terminal that stopped answering; the reports it leaves behind."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from typer.testing import CliRunner
+
+from simulator import SimulatedTerminal, SimulatorSettings
+from simulator.serve import TcpSimulator
+from terminal.bringup import (
+    BenchSettings,
+    ConsoleOperator,
+    Measurement,
+    Outcome,
+    SilentOperator,
+    run_suite,
+)
+from terminal.cli.app import app
+
+ORDER = ["port", "link", "sign_on", "echo", "sale_void", "printer_status", "receipt"]
+
+
+@contextmanager
+def simulate_pty(tmp_path, *extra: str) -> Iterator[str]:
+    """A `terminal simulate --pty` process (the path a device takes); its pty path."""
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "terminal", "simulate", "--pty",
+         "--ledger", str(tmp_path / "books.sqlite"), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = sim.stdout.readline()
+        assert " on " in line, line + sim.stderr.read()
+        yield line.split(" on ", 1)[1].split(" ")[0]
+    finally:
+        sim.terminate()
+        sim.wait(10)
+        sim.stdout.close()
+        sim.stderr.close()
+
+
+def _bringup(*args: str):
+    return CliRunner().invoke(app, ["bringup", "--operator", "auto", *args])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="terminal simulate --pty needs a pty")
+def test_bringup_passes_against_terminal_simulate_on_a_pty_and_writes_its_reports(tmp_path):
+    report_dir = tmp_path / "report"
+    with simulate_pty(tmp_path) as path:
+        outcome = _bringup("--port", path, "--printer", "virtual://", "--report",
+                           str(report_dir))
+    assert outcome.exit_code == 0, outcome.output
+    assert "ALL CHECKS PASSED" in outcome.output
+    report = json.loads((report_dir / "report.json").read_text())
+    assert report["passed"] and report["port"] == path
+    assert [c["name"] for c in report["checks"]] == ORDER
+    assert {c["outcome"] for c in report["checks"]} == {"PASS"}
+    sign_on = report["checks"][2]
+    measured = {m["name"]: m for m in sign_on["measurements"]}
+    assert measured["terminal id"]["value"] == "10008060"
+    assert measured["round trip"]["unit"] == "ms" and measured["round trip"]["high"] == 3000.0
+    assert report["device"]["terminal_id"] == "10008060" and report["package_version"]
+    suite = ET.parse(report_dir / "junit.xml").getroot().find("testsuite")
+    assert suite.get("tests") == "7" and suite.get("failures") == "0"
+    for check in report["checks"]:
+        assert os.path.exists(check["transcript"]), check["name"]
+
+
+def test_bringup_passes_against_a_socket_url(tmp_path):
+    device = SimulatedTerminal(SimulatorSettings(ledger_file=tmp_path / "books.sqlite"))
+    try:
+        with TcpSimulator(device) as sim:
+            outcome = _bringup("--port", sim.url)
+    finally:
+        device.ledger.close()
+    assert sim.url.startswith("socket://")
+    # No printer given: the terminal's five checks pass, the printer's two are skipped.
+    assert outcome.exit_code == 1, outcome.output
+    assert outcome.output.count("│ PASS") == 5 and "no --printer given" in outcome.output
+
+
+@pytest.mark.skipif(os.name != "posix", reason="terminal simulate --pty needs a pty")
+def test_a_terminal_that_stopped_answering_fails_the_link_check_and_skips_the_rest(tmp_path):
+    report_dir = tmp_path / "report"
+    with simulate_pty(tmp_path, "--scenario", "mute") as path:
+        outcome = _bringup("--port", path, "--printer", "virtual://", "--report",
+                           str(report_dir))
+    assert outcome.exit_code == 1, outcome.output
+    report = json.loads((report_dir / "report.json").read_text())
+    by_name = {c["name"]: c for c in report["checks"]}
+    assert by_name["port"]["outcome"] == "PASS"
+    assert by_name["link"]["outcome"] == "FAIL" and "no NAK" in by_name["link"]["hint"]
+    for name in ("sign_on", "echo", "sale_void"):
+        assert by_name[name]["outcome"] == "SKIP", name
+    assert "link answers ACK/NAK" in by_name["sign_on"]["hint"]
+    assert by_name["printer_status"]["outcome"] == "PASS"  # the printer is not the terminal
+    assert f"transcript of 'link answers ACK/NAK': {by_name['link']['transcript']}" in (
+        outcome.output.replace("\n", "")
+    )
+    suite = ET.parse(report_dir / "junit.xml").getroot().find("testsuite")
+    assert (suite.get("failures"), suite.get("skipped")) == ("1", "3")
+
+
+def test_no_operator_response_is_a_skip_not_a_device_fault(tmp_path):
+    settings = BenchSettings(port=f"sim://?ledger={tmp_path / 'books.sqlite'}",
+                             operator=SilentOperator(), transcripts=tmp_path / "t")
+    report = run_suite(settings)
+    sale = next(c for c in report.checks if c.name == "sale_void")
+    assert sale.outcome is Outcome.SKIP and "no operator response" in sale.hint
+    assert not report.passed
+    assert all(c.outcome is Outcome.PASS for c in report.checks[:4])
+
+
+def test_a_console_prompt_nobody_answers_times_out_with_none():
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end) as stdin, os.fdopen(write_end, "w") as feeder:
+        shown = io.StringIO()
+        operator = ConsoleOperator(stdin, shown)
+        assert operator.ask("Insert the test card now", 0.1, context={}) is None
+        feeder.write("y\n")
+        feeder.flush()
+        assert operator.ask("Did the receipt print and cut? y/n", 5.0, context={}) == "y"
+    assert "Insert the test card now (0.1 s)" in shown.getvalue()
+
+
+def test_measurements_keep_or_break_their_limits():
+    assert Measurement("round trip", 12.0, "ms", high=3000).outcome is Outcome.PASS
+    assert Measurement("round trip", 4000.0, "ms", high=3000).outcome is Outcome.FAIL
+    assert Measurement("terminal id", "10008061", expected="10008060").outcome is Outcome.FAIL
+    assert "OUT OF LIMITS" in Measurement("resends", 3, high=1).text()
+
+
+def test_the_suite_runs_as_pytest_from_the_installed_package(tmp_path):
+    report_dir = tmp_path / "report"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "terminal.bringup", "-q",
+         "-p", "no:cacheprovider", "--terminal-printer", "virtual://",
+         "--terminal-report", str(report_dir)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "TERMINAL_PORT": ""},
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "7 passed" in run.stdout
+    assert json.loads((report_dir / "report.json").read_text())["passed"]
