@@ -17,11 +17,11 @@ from typing import Any
 
 from terminal.bringup.operator import AutoOperator, Operator
 from terminal.config import TerminalSettings
+from terminal.journal import Journal, JournalStore
 from terminal.link import LinkTimers, SerialLink
 from terminal.trace import TraceWriter, TracingPort
-from terminal.transactions.client import TerminalClient
+from terminal.transactions.client import Security, TerminalClient
 from terminal.transactions.result import TransactionResult
-from terminal.transactions.state import HostState
 
 __all__ = ["Bench", "BenchSettings"]
 
@@ -36,7 +36,10 @@ class BenchSettings:
     operator: Operator = field(default_factory=AutoOperator)
     terminal: TerminalSettings = field(default_factory=TerminalSettings)
     timers: LinkTimers = field(default_factory=LinkTimers)
-    state: HostState = field(default_factory=lambda: HostState(None))  # trace and batch
+    # The POS's journal (trace and batch counters, the test sale and its void); an
+    # in-memory one when None. The command line passes the POS's own.
+    journal: JournalStore | None = None
+    security: Security | None = field(default_factory=Security)  # master key, MAC
     token_key: bytes = b"\x00" * 32  # for the masked card's token in results
     card: str = "approved"  # the test card the embedded simulator presents
     prompt_timeout: float = 30.0
@@ -58,6 +61,8 @@ class Bench:
         self.client: TerminalClient | None = None
         self.printer: Any = None
         self.sale: TransactionResult | None = None
+        self._own_journal = settings.journal is None
+        self.journal: JournalStore = settings.journal or Journal(":memory:")
         #: What the device said about itself (terminal id, batch, keys...), for the report.
         self.facts: dict[str, Any] = {}
         self._current = self.transcripts / "00-open.trace"
@@ -70,8 +75,8 @@ class Bench:
         )
         self.link = SerialLink(self.traced, self.settings.timers)
         self.client = TerminalClient(
-            self.link, self.settings.terminal, state=self.settings.state,
-            token_key=self.settings.token_key,
+            self.link, self.settings.terminal, journal=self.journal,
+            token_key=self.settings.token_key, security=self.settings.security,
             response_timeout=self.settings.timers.response_timeout,
         )
 
@@ -90,3 +95,5 @@ class Bench:
                 with contextlib.suppress(OSError):  # closing what may already be gone
                     closing.close()
         self.traced = self.port = self.printer = None
+        if self._own_journal:
+            self.journal.close()

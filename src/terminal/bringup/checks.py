@@ -16,8 +16,7 @@ from terminal.bringup.bench import Bench
 from terminal.bringup.model import CheckResult, Measurement, Outcome
 from terminal.errors import LinkError, ProtocolError, TerminalError
 from terminal.link import NAK, encode_frame
-from terminal.protocol import Message, Tpdu, decode, encode
-from terminal.protocol.catalogue import CATALOGUE, Kind
+from terminal.protocol import Message, decode
 from terminal.transactions.errors import TransactionInDoubt
 
 __all__ = ["CHECKS", "Check", "CheckFailed", "CheckSkipped", "run_check"]
@@ -26,7 +25,6 @@ NO_OPERATOR = "no operator response"
 #: The test sale: 0.01 yuan.
 TEST_AMOUNT_FEN = 1
 RTT_LIMIT_MS = 3000.0
-CNY = "156"
 RESENDS_LIMIT = 1
 
 
@@ -263,35 +261,15 @@ def _drain(port) -> None:
 
 
 def _void(bench: Bench, sale) -> str:
-    """Void ``sale`` (the original's RRN, auth code, batch, trace, date); the response code."""
-    row = CATALOGUE[Kind.VOID]
-    client = _client(bench)
-    settings = bench.settings.terminal
-    fields = {
-        3: row.processing_code,
-        4: f"{sale.amount_fen:012d}",
-        11: client.state.next_trace(),
-        25: row.condition_code,
-        37: sale.rrn,
-        41: settings.terminal_id,
-        42: settings.merchant_id,
-        49: CNY,
-        60: {"message_type": row.message_type, "batch": sale.batch,
-             "network_code": row.network_code},
-        61: {"original_batch": sale.batch, "original_trace": sale.trace,
-             "original_date": sale.local_date or "0000"},
-    }
-    if sale.auth_code:
-        fields[38] = sale.auth_code
-    request = Message(row.mti, fields, Tpdu.fromhex(settings.tpdu), settings.header)
-    assert bench.link is not None
+    """Void ``sale`` by its RRN (the host finds it in the journal); the response code."""
     try:
-        response = decode(bench.link.exchange(encode(request),
-                                              bench.settings.timers.response_timeout))
+        return _client(bench).void(rrn=sale.rrn).response.code
+    except TransactionInDoubt as exc:
+        raise CheckFailed(f"the void of test sale {sale.rrn} is in doubt (trace {exc.trace}): "
+                          f"{exc} — reverse it") from None
     except (LinkError, ProtocolError) as exc:
         raise CheckFailed(f"the void of test sale {sale.rrn} got no usable answer: {exc} — "
                           "void it on the terminal") from None
-    return str(response.get(39, "??"))
 
 
 CHECKS: tuple[Check, ...] = (

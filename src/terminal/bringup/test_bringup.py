@@ -42,9 +42,11 @@ def terminal_bench(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """The terminal (and printer) under test, opened once; the results so far."""
     from terminal.card_data import load_token_key
     from terminal.cli.paths import choose_config
+    from terminal.cli.session import security_from_config
     from terminal.config import TerminalSettings
+    from terminal.journal import Journal
     from terminal.link import LinkTimers
-    from terminal.transactions.state import HostState
+    from terminal.paths import data_paths
 
     config = request.config
     port = _option(config, "--terminal-port") or "sim://"
@@ -59,7 +61,8 @@ def terminal_bench(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
                                                                             sys.stdout),
         terminal=TerminalSettings.from_config(chosen.data),
         timers=LinkTimers.from_config(chosen.data),
-        state=HostState(chosen.state_file),
+        journal=Journal(data_paths().journal),
+        security=security_from_config(chosen.data),
         token_key=load_token_key(chosen.token_key_file),
     )
     bench = Bench(settings)
@@ -68,6 +71,7 @@ def terminal_bench(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
         yield run
     finally:
         bench.close()
+        settings.journal.close()
         if report_dir:
             report = run["report"]
             report.device = dict(bench.facts)

@@ -63,7 +63,10 @@ def bringup(
     from terminal.bringup import print_table, run_suite, write_reports
 
     settings = _settings(port, printer, report, operator, prompt_timeout, config)
-    result = run_suite(settings)
+    try:
+        result = run_suite(settings)
+    finally:
+        settings.journal.close()
     print_table(result, console())
     if report is not None:
         for path in write_reports(result, report):
@@ -91,7 +94,10 @@ def diag(
         if result.outcome.value == "FAIL" and result.transcript:
             out(f"       transcript: {result.transcript}")
 
-    result = run_suite(settings, on_result=show)
+    try:
+        result = run_suite(settings, on_result=show)
+    finally:
+        settings.journal.close()
     out("ALL CHECKS PASSED" if result.passed else "NOT PASSED")
     raise typer.Exit(0 if result.passed else _EXIT_NOT_PASSED)
 
@@ -100,9 +106,11 @@ def _settings(port, printer, report, operator, prompt_timeout, config_file):
     from terminal.bringup import AutoOperator, BenchSettings, ConsoleOperator
     from terminal.card_data import load_token_key
     from terminal.cli.paths import choose_config
+    from terminal.cli.session import security_from_config
     from terminal.config import TerminalSettings
+    from terminal.journal import Journal
     from terminal.link import LinkTimers
-    from terminal.transactions.state import HostState
+    from terminal.paths import data_paths
 
     chosen = choose_config(config_file)
     config = chosen.data
@@ -119,8 +127,9 @@ def _settings(port, printer, report, operator, prompt_timeout, config_file):
         operator=AutoOperator() if who == "auto" else ConsoleOperator(sys.stdin, sys.stdout),
         terminal=TerminalSettings.from_config(config),
         timers=LinkTimers.from_config(config),
-        # The POS's own counters: a test sale must not reuse a trace number.
-        state=HostState(chosen.state_file),
+        # The POS's own journal: a test sale must not reuse a trace number, and is kept.
+        journal=Journal(data_paths().journal),
+        security=security_from_config(config),
         token_key=load_token_key(chosen.token_key_file),
         prompt_timeout=prompt_timeout,
         receipt_timeout=max(prompt_timeout, 5.0),
