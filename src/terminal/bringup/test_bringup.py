@@ -1,8 +1,8 @@
 """The bring-up checks as a pytest session: ``pytest --pyargs terminal.bringup``.
 
 Options (from the package's pytest plugin): ``--terminal-port URL`` (default:
-the embedded simulator), ``--terminal-printer URL``, ``--terminal-report DIR``
-(report.json, junit.xml and transcripts, as ``terminal bringup --report``),
+the embedded simulator), ``--terminal-printer URL``, ``--terminal-config FILE``,
+``--terminal-report DIR`` (report.json, junit.xml, transcripts: as ``terminal bringup``),
 ``--terminal-operator auto|console`` (console needs ``-s``). The terminal is one
 fixture, the same interface whether a real device or the simulator is behind it.
 """
@@ -40,9 +40,7 @@ def _option(config: pytest.Config, name: str, default: Any = None) -> Any:
 @pytest.fixture(scope="module")
 def terminal_bench(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """The terminal (and printer) under test, opened once; the results so far."""
-    from terminal.card_data import load_token_key
-    from terminal.cli.paths import choose_config
-    from terminal.cli.session import security_from_config
+    from terminal.bringup.environment import config_for, security_for, token_key_for
     from terminal.config import TerminalSettings
     from terminal.journal import Journal
     from terminal.link import LinkTimers
@@ -52,18 +50,18 @@ def terminal_bench(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     port = _option(config, "--terminal-port") or "sim://"
     report_dir = _option(config, "--terminal-report")
     operator = _option(config, "--terminal-operator", "auto")
-    chosen = choose_config(None)
+    data = config_for(_option(config, "--terminal-config"))
     settings = BenchSettings(
         port=port,
         printer=_option(config, "--terminal-printer"),
         transcripts=Path(report_dir) / "transcripts" if report_dir else None,
         operator=AutoOperator() if operator == "auto" else ConsoleOperator(sys.stdin,
                                                                             sys.stdout),
-        terminal=TerminalSettings.from_config(chosen.data),
-        timers=LinkTimers.from_config(chosen.data),
+        terminal=TerminalSettings.from_config(data),
+        timers=LinkTimers.from_config(data),
         journal=Journal(data_paths().journal),
-        security=security_from_config(chosen.data),
-        token_key=load_token_key(chosen.token_key_file),
+        security=security_for(data),
+        token_key=token_key_for(),
     )
     bench = Bench(settings)
     run: dict[str, Any] = {"bench": bench, "done": {}, "report": new_report(settings)}
