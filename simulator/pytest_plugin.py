@@ -50,7 +50,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--terminal-printer", default=None, metavar="URL",
                     help="bring-up: the receipt printer's URL")
     group.addoption("--terminal-config", default=None, metavar="FILE",
-                    help="bring-up: the POS's config file (default: as the terminal command)")
+                    help="bring-up: the POS's config file (default: every default)")
+    group.addoption("--terminal-data-dir", default=None, metavar="DIR",
+                    help="bring-up: the POS's data directory (journal, token key); "
+                         "default: an in-memory journal")
     group.addoption("--terminal-report", default=None, metavar="DIR",
                     help="bring-up: write report.json, junit.xml and transcripts here")
     group.addoption("--terminal-operator", default="auto", choices=("auto", "console"),

@@ -1,41 +1,33 @@
-"""Where the pytest form of the suite finds the POS's config, keys and journal.
+"""What the pytest form of the suite is pointed at, from its options only.
 
-``terminal bringup`` gets these from the command line's own rules
-(``terminal.cli.paths``); the pytest form (``pytest --pyargs terminal.bringup``)
-must not import the CLI, which imports this package (no two packages import
-each other), so it follows the same rules here: ``--terminal-config``, else
-``$TERMINAL_CONFIG``, else the per-user config file if there is one; the token
-key from ``$TERMINAL_TOKEN_KEY_FILE`` or the data directory; the journal in the
-data directory (``$TERMINAL_DATA_DIR`` relocates it).
+``terminal bringup`` resolves the POS's config file, keys and journal by the
+command line's rules (``terminal.cli.paths``). The pytest form
+(``pytest --pyargs terminal.bringup``) is library code that takes arguments: the
+config file from ``--terminal-config`` (else the defaults), the journal and token
+key from ``--terminal-data-dir`` (else an in-memory journal and a key for this
+run only). It must not import the CLI either, which imports this package.
 """
 
 from __future__ import annotations
 
-import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import typer
-
 from terminal.card_data import load_token_key
 from terminal.config import load_config
+from terminal.journal import Journal, JournalStore
 from terminal.paths import data_paths
 from terminal.protocol.security import TEST_MASTER_KEY, MacAlgorithm, parse_master_key
 from terminal.transactions.client import Security
 
-__all__ = ["config_for", "security_for", "token_key_for"]
+__all__ = ["config_for", "journal_for", "security_for", "token_key_for"]
 
 
-def config_for(option: str | None) -> dict[str, Any]:
-    """The checked config: the option's file, ``$TERMINAL_CONFIG``'s, the user's, or ``{}``."""
-    if option:
-        return load_config(Path(option))
-    from_env = os.environ.get("TERMINAL_CONFIG")
-    if from_env:
-        return load_config(Path(from_env))
-    default = Path(typer.get_app_dir("terminal")) / "config.toml"
-    return load_config(default) if default.is_file() else {}
+def config_for(path: str | None) -> dict[str, Any]:
+    """The checked config file at ``path``; ``{}`` (every default) without one."""
+    return load_config(Path(path)) if path else {}
 
 
 def security_for(config: Mapping[str, Any]) -> Security:
@@ -47,6 +39,13 @@ def security_for(config: Mapping[str, Any]) -> Security:
     )
 
 
-def token_key_for() -> bytes:
-    explicit = os.environ.get("TERMINAL_TOKEN_KEY_FILE")
-    return load_token_key(Path(explicit) if explicit else data_paths().token_key)
+def journal_for(data_dir: str | None) -> JournalStore:
+    """The POS's journal under ``data_dir``; in memory without one."""
+    return Journal(data_paths(Path(data_dir)).journal) if data_dir else Journal(":memory:")
+
+
+def token_key_for(data_dir: str | None) -> bytes:
+    """The POS's token key under ``data_dir``; a key for this run only without one."""
+    return load_token_key(data_paths(Path(data_dir)).token_key) if data_dir else (
+        secrets.token_bytes(32)
+    )

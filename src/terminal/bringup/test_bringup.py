@@ -2,6 +2,7 @@
 
 Options (from the package's pytest plugin): ``--terminal-port URL`` (default:
 the embedded simulator), ``--terminal-printer URL``, ``--terminal-config FILE``,
+``--terminal-data-dir DIR`` (the POS's journal and token key; else in memory),
 ``--terminal-report DIR`` (report.json, junit.xml, transcripts: as ``terminal bringup``),
 ``--terminal-operator auto|console`` (console needs ``-s``). The terminal is one
 fixture, the same interface whether a real device or the simulator is behind it.
@@ -40,17 +41,21 @@ def _option(config: pytest.Config, name: str, default: Any = None) -> Any:
 @pytest.fixture(scope="module")
 def terminal_bench(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """The terminal (and printer) under test, opened once; the results so far."""
-    from terminal.bringup.environment import config_for, security_for, token_key_for
+    from terminal.bringup.environment import (
+        config_for,
+        journal_for,
+        security_for,
+        token_key_for,
+    )
     from terminal.config import TerminalSettings
-    from terminal.journal import Journal
     from terminal.link import LinkTimers
-    from terminal.paths import data_paths
 
     config = request.config
     port = _option(config, "--terminal-port") or "sim://"
     report_dir = _option(config, "--terminal-report")
     operator = _option(config, "--terminal-operator", "auto")
     data = config_for(_option(config, "--terminal-config"))
+    data_dir = _option(config, "--terminal-data-dir")
     settings = BenchSettings(
         port=port,
         printer=_option(config, "--terminal-printer"),
@@ -59,9 +64,9 @@ def terminal_bench(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
                                                                             sys.stdout),
         terminal=TerminalSettings.from_config(data),
         timers=LinkTimers.from_config(data),
-        journal=Journal(data_paths().journal),
+        journal=journal_for(data_dir),
         security=security_for(data),
-        token_key=token_key_for(),
+        token_key=token_key_for(data_dir),
     )
     bench = Bench(settings)
     run: dict[str, Any] = {"bench": bench, "done": {}, "report": new_report(settings)}

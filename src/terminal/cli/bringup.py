@@ -105,12 +105,11 @@ def diag(
 def _settings(port, printer, report, operator, prompt_timeout, config_file):
     from terminal.bringup import AutoOperator, BenchSettings, ConsoleOperator
     from terminal.card_data import load_token_key
-    from terminal.cli.paths import choose_config
+    from terminal.cli.paths import choose_config, data_paths
     from terminal.cli.session import security_from_config
     from terminal.config import TerminalSettings
     from terminal.journal import Journal
     from terminal.link import LinkTimers
-    from terminal.paths import data_paths
 
     chosen = choose_config(config_file)
     config = chosen.data
