@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from terminal.cli.options import ConfigOption
+from terminal.cli.options import ConfigOption, VerboseOption
 from terminal.cli.output import console, out
 
 __all__ = ["register"]
@@ -58,6 +58,7 @@ def bringup(
     operator: OperatorArg = None,
     prompt_timeout: TimeoutArg = 30.0,
     config: ConfigOption = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Check a terminal (and printer) in order; exit 0 only if every check passed."""
     from terminal.bringup import print_table, run_suite, write_reports
@@ -80,6 +81,7 @@ def diag(
     operator: OperatorArg = "console",
     prompt_timeout: TimeoutArg = 30.0,
     config: ConfigOption = None,
+    verbose: VerboseOption = 0,
 ) -> None:
     """Run the bring-up checks one by one at the console, answering its prompts."""
     from terminal.bringup import run_suite
