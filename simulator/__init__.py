@@ -4,11 +4,13 @@ POS developers and tests talk to it exactly as to a real terminal, over
 ``sim://``, a pty or TCP (:mod:`simulator.serve`). Layers, each usable alone:
 
 - :class:`VirtualTerminal` — request :class:`~terminal.protocol.message.Message`
-  in, response out; card profiles, issuer rules, batch and trace, the ledger;
+  in, response out, for every transaction of the protocol's catalogue; card
+  profiles, issuer rules, the acquirer's rules (``simulator.acquirer``), batch,
+  sign-on and working keys, the ledger;
 - :class:`SimulatedTerminal` — the device: link + codec + virtual terminal,
   bytes in, bytes out, no I/O of its own;
 - :func:`load_cards` / :class:`CardBook` — the test cards (``data/cards.toml``);
-- :class:`Ledger` — the acquirer's books, for reconciliation.
+- :class:`Ledger` — the acquirer's books (SQLite), for its rules and reconciliation.
 """
 
 from simulator.cards import CardBook, CardProfile, UnknownCardError, load_cards

@@ -8,7 +8,7 @@ timers (the same :class:`~terminal.link.LinkTimers`), and ``[simulator]``::
     card = "approved"            # profile read when none is presented
     acquirer_id = "00010000"     # field 32
     cards_file = "my-cards.toml" # default: the packaged simulator/data/cards.toml
-    ledger_file = "ledger.json"  # default: books kept in memory only
+    ledger_file = "books.sqlite3"  # SQLite books; default: in memory (the CLI: the data dir)
     batch = 1                    # batch number (60.2) to start from
     require_sign_on = false      # true: financial requests before 0800 sign-on get A0
     response_delay = 0.0         # seconds between ACKing a request and responding

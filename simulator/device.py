@@ -18,13 +18,14 @@ from datetime import datetime
 
 from simulator.cards import CardBook
 from simulator.config import SimulatorSettings
-from simulator.host import RC_FORMAT_ERROR, VirtualTerminal
+from simulator.host import VirtualTerminal
 from simulator.ledger import Ledger
 from terminal.clock import Clock, MonotonicClock
 from terminal.errors import ProtocolError
 from terminal.link import LinkEndpoint, SendState
 from terminal.protocol import decode, encode
 from terminal.protocol.message import Message, Tpdu
+from terminal.protocol.response_codes import Rc
 
 __all__ = ["SimulatedTerminal"]
 
@@ -131,7 +132,7 @@ class SimulatedTerminal:
                 log.warning("request dropped, not even its MTI could be read: %s", _where(exc))
                 return None
             log.warning("request %s does not decode (%s): answering 30", request.mti, _where(exc))
-            response = self.terminal.reject(request, self._wall_time(), RC_FORMAT_ERROR)
+            response = self.terminal.reject(request, self._wall_time(), Rc.FORMAT_ERROR)
         else:
             response = self.terminal.handle(request, self._wall_time(), raw=data)
         try:

@@ -81,9 +81,6 @@ _BATCH, _SIGNED_ON, _KEYS, _NEXT_CARD, _LAST_TRACE = (
     "batch", "signed_on", "working_keys", "next_card", "last_trace",
 )
 
-# Kept for callers that imported the old names.
-RC_FORMAT_ERROR = Rc.FORMAT_ERROR.value
-
 
 class VirtualTerminal:
     """A CUP terminal plus acquirer, Message in, Message out."""

@@ -17,7 +17,7 @@ URL options (query string, each at most once)::
 
     card=NAME       the card the terminal reads when a transaction needs one
     delay=SECONDS   how long the terminal "thinks" before it answers
-    ledger=PATH     where the simulated host keeps its ledger (JSON)
+    ledger=PATH     the SQLite file the simulated acquirer keeps its books in
     config=PATH     the TOML config file to read instead of the default one
 
 Keep this module's top-level imports to the standard library, pyserial and
