@@ -143,7 +143,7 @@ def test_a_file_printer_gets_the_slip_unconfirmed(queue, tmp_path):
 def test_printer_queue_command_lists_waiting_receipts_and_prints_them(tmp_path):
     runner = CliRunner()
     config = []
-    from terminal.cli.printing import open_queue
+    from terminal.cli.print_jobs import open_queue
 
     queue = open_queue({})
     fill(queue, ["000101", "000102"])

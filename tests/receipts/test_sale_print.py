@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from simulator import load_cards
 from terminal.cli.app import app
-from terminal.cli.printing import data_dir, open_queue
+from terminal.cli.print_jobs import data_dir, open_queue
 from terminal.receipts import LookupKey
 
 runner = CliRunner()

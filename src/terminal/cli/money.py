@@ -28,7 +28,7 @@ from terminal.cli.options import (
 )
 from terminal.cli.output import out, out_json
 from terminal.cli.paths import choose_config, data_paths, default_config_path
-from terminal.cli.printing import PrinterOption, PrintOption
+from terminal.cli.print_jobs import PrinterOption, PrintOption
 from terminal.cli.transact import _run
 from terminal.transactions.amount import parse_yuan
 

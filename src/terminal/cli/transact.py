@@ -36,7 +36,7 @@ from terminal.cli.paths import (
     is_simulator,
 )
 from terminal.cli.paths import resolve_port as choose_port
-from terminal.cli.printing import PrinterOption, print_transaction
+from terminal.cli.print_jobs import PrinterOption, print_transaction
 from terminal.cli.session import security_from_config
 from terminal.cli.tracing import traced
 from terminal.config import SerialSettings, TerminalSettings
