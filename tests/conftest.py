@@ -67,7 +67,9 @@ def _device_host_data(
     A real terminal remembers the traces it has seen, so a POS whose journal
     started afresh in each test would send trace 000001 again and be answered 94
     (duplicate). The directory lives in pytest's cache, one per port, so that the
-    next bring-up run goes on counting too; with the cache off, for this run only.
+    next bring-up run goes on counting too. With the cache off (``-p
+    no:cacheprovider``) it lasts for this run only, and a terminal that remembers
+    an earlier run's traces will answer some of them 94.
     """
     url = request.config.getoption("--port")
     if not url:
