@@ -36,12 +36,14 @@ def test_sales_leave_no_full_card_number_in_output_logs_or_files(tmp_path, caplo
     texts.append(caplog.text)
     home = request.getfixturevalue("_isolated_config")  # host state and token key
     files = [p for root in (tmp_path, home) for p in root.rglob("*") if p.is_file()]
-    databases = [p for p in files if ".sqlite3" in p.name]
+    # By content, not name: the simulator keeps its books in SQLite whatever the
+    # ledger path is called (here ledger.json).
+    databases = [p for p in files if _is_sqlite(p)]
     texts += [p.read_text("latin-1") for p in files if p not in databases]
     # SQLite stores a row's columns back to back, so digits of neighbouring columns
     # (trace, date, RRN) run together in the file's bytes: scan each stored value
     # for card-like numbers, and the raw bytes for the cards the simulator knows.
-    texts += _stored_values(p for p in databases if p.name.endswith(".sqlite3"))
+    texts += _stored_values(p for p in databases if not p.name.endswith(("-wal", "-shm")))
     raw = b"".join(p.read_bytes() for p in databases)
     everything = "\n".join(texts)
     assert "622609" in everything  # the masked numbers are there, so the scan saw real output
@@ -49,6 +51,14 @@ def test_sales_leave_no_full_card_number_in_output_logs_or_files(tmp_path, caplo
         assert card.pan not in everything, card.name
         assert card.pan.encode() not in raw, card.name
     assert _luhn_runs(everything) == []
+
+
+def _is_sqlite(path) -> bool:
+    """A SQLite database or its write-ahead log / shared-memory file."""
+    if path.name.endswith(("-wal", "-shm", "-journal")):
+        return True
+    with open(path, "rb") as file:
+        return file.read(16) == b"SQLite format 3\x00"
 
 
 def _stored_values(paths) -> list[str]:

@@ -127,3 +127,21 @@ def test_simulate_replay_refuses_a_file_that_is_not_a_trace(tmp_path):
     outcome = CliRunner().invoke(app, ["simulate", "--pty", "--replay", str(path)])
     assert outcome.exit_code == 2
     assert "not JSON" in outcome.output
+
+
+def test_trace_show_prints_a_mac_so_that_no_card_like_digit_run_appears():
+    # A CUP MAC is eight ASCII hex characters; their hex is sixteen decimal digits, and
+    # this one passes the Luhn check, so shown as one run it would look like a card number.
+    from terminal.protocol import Message, Tpdu, encode
+    from terminal.trace import TraceFile, TraceRecord
+    from terminal.trace.show import render_trace
+
+    mac = b"4A82EB7E"
+    assert luhn_valid(mac.hex())
+    data = encode(Message("0800", {11: "000001", 41: "10008060", 64: mac},
+                          tpdu=Tpdu(), header="603200320002"), "cup")
+    trace = TraceFile("2026-11-28T00:00:00+00:00", "sim://", "cup",
+                      (TraceRecord(0.0, "tx", "frame", data),))
+    shown = "\n".join(render_trace(trace))
+    assert "34 41 38 32 45 42 37 45" in shown
+    _no_card_number_in(shown.encode())
