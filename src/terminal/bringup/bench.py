@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal.bringup.operator import AutoOperator, Operator
-from terminal.config import TerminalSettings
+from terminal.config import SerialSettings, TerminalSettings
 from terminal.journal import Journal, JournalStore
 from terminal.link import LinkTimers, SerialLink
 from terminal.trace import TraceWriter, TracingPort
@@ -35,6 +35,7 @@ class BenchSettings:
     transcripts: Path | None = None  # default: a new temporary directory
     operator: Operator = field(default_factory=AutoOperator)
     terminal: TerminalSettings = field(default_factory=TerminalSettings)
+    serial: SerialSettings = field(default_factory=SerialSettings)  # the line: 9600 8N1
     timers: LinkTimers = field(default_factory=LinkTimers)
     # The POS's journal (trace and batch counters, the test sale and its void); an
     # in-memory one when None. The command line passes the POS's own.

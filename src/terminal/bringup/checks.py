@@ -78,20 +78,23 @@ def run_check(bench: Bench, number: int, check: Check, done: dict[str, Outcome])
 
 
 def port_opens(bench: Bench) -> list[Measurement]:
-    from terminal.transport import DEFAULT_BAUDRATE, open_port
+    from terminal.transport import open_port
 
+    line = bench.settings.serial  # the config file's [serial] table, 9600 8N1 by default
     try:
-        port = open_port(bench.settings.port)
+        port = open_port(bench.settings.port, **line.as_port_options())
     except TerminalError as exc:
         raise CheckFailed(f"{exc} — check the port name, the cable, and that no other "
                           "program has the port open") from None
     bench.attach(port)
     return [
-        Measurement("baud rate", getattr(port, "baudrate", DEFAULT_BAUDRATE), "baud",
-                    expected=DEFAULT_BAUDRATE),
-        Measurement("data bits", getattr(port, "bytesize", 8), expected=8),
-        Measurement("parity", getattr(port, "parity", "N"), expected="N"),
-        Measurement("stop bits", getattr(port, "stopbits", 1), expected=1),
+        Measurement("baud rate", getattr(port, "baudrate", line.baudrate), "baud",
+                    expected=line.baudrate),
+        Measurement("data bits", getattr(port, "bytesize", line.bytesize),
+                    expected=line.bytesize),
+        Measurement("parity", getattr(port, "parity", line.parity), expected=line.parity),
+        Measurement("stop bits", getattr(port, "stopbits", line.stopbits),
+                    expected=line.stopbits),
     ]
 
 

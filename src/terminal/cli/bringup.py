@@ -109,7 +109,7 @@ def _settings(port, printer, report, operator, prompt_timeout, config_file):
     from terminal.card_data import load_token_key
     from terminal.cli.paths import choose_config, data_paths
     from terminal.cli.session import security_from_config
-    from terminal.config import TerminalSettings
+    from terminal.config import SerialSettings, TerminalSettings
     from terminal.journal import Journal
     from terminal.link import LinkTimers
 
@@ -127,6 +127,7 @@ def _settings(port, printer, report, operator, prompt_timeout, config_file):
         transcripts=(report / "transcripts") if report is not None else None,
         operator=AutoOperator() if who == "auto" else ConsoleOperator(sys.stdin, sys.stdout),
         terminal=TerminalSettings.from_config(config),
+        serial=SerialSettings.from_config(config),
         timers=LinkTimers.from_config(config),
         # The POS's own journal: a test sale must not reuse a trace number, and is kept.
         journal=Journal(data_paths().journal),
