@@ -4,6 +4,7 @@ confirmed after the cut, nothing lost and nothing printed twice when the paper r
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections import Counter
 
 import pytest
@@ -157,3 +158,24 @@ def test_printer_queue_command_lists_waiting_receipts_and_prints_them(tmp_path):
     assert printed.exit_code == 0, printed.output
     assert "virtual printer: PNG" in printed.output
     assert runner.invoke(app, ["printer", "queue"]).output.strip() == "no receipts waiting"
+
+
+def test_paper_out_mid_queue_over_a_real_pty_loses_nothing_and_prints_nothing_twice(queue):
+    fill(queue, TRACES[:3])
+    rows = _rows_of_one_slip()
+    device = VirtualPrinter()
+    device.load_paper(rows + rows // 2)  # the roll ends inside the second slip
+    with PtyPrinter(device) as served, open_printer(f"{served.url}?timeout=0.3") as printer:
+        first = print_waiting(queue, printer, confirm_timeout=1.0)
+        assert [job.data.trace for job in first.printed] == ["000101"]
+        assert first.waiting[0].state is JobState.INTERRUPTED
+        # The cashier changes the roll a moment later; by then the printer has obeyed the
+        # clear-buffers command the host sent over the pty (else it would print the rest).
+        deadline = time.monotonic() + 5
+        while device.held and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert device.held == 0
+        device.load_paper()
+        second = print_waiting(queue, printer, confirm_timeout=5.0)
+    assert [job.data.trace for job in second.printed] == ["000102", "000103"]
+    assert traces_on_cut_slips(device) == ["000101", "000102", "000103"]
