@@ -177,7 +177,9 @@ def serve_tcp(
                         select.select([inbox], writers, [], _wait(device, clock))
             finally:
                 # The reader has stopped: close every socket it ever handed over.
-                leftovers = [i.client for i in inbox.leftovers() if isinstance(i, _Connected)]
+                leftovers = [
+                    i.client for i in inbox.leftovers() if isinstance(i, _Connected | _Gone)
+                ]
                 for client in (connection.client, reader.client, *leftovers):
                     if client is not None:
                         client.close()
