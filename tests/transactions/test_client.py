@@ -177,3 +177,22 @@ def test_the_catalogue_row_names_the_echoed_fields_so_a_changed_25_is_not_believ
     with pytest.raises(TransactionInDoubt) as caught:
         client(Responder(condition_06)).sale(1234)
     assert caught.value.field == "25"
+
+
+def test_an_issuer_timeout_98_on_a_sale_is_in_doubt_not_a_decline():
+    def issuer_timeout(request, fields):
+        fields[39] = "98"
+        fields.pop(4)
+
+    with pytest.raises(TransactionInDoubt, match="98") as caught:
+        client(Responder(issuer_timeout)).sale(1234)
+    entry = _journals[-1].find_by_trace(SETTINGS.terminal_id, caught.value.trace)
+    assert entry.state.value == "in_doubt"
+
+
+def test_an_issuer_timeout_98_on_a_balance_inquiry_is_a_plain_decline():
+    def issuer_timeout(request, fields):
+        fields[39] = "98"
+
+    result = client(Responder(issuer_timeout)).balance()
+    assert (result.approved, result.response.code) == (False, "98")

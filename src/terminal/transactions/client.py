@@ -325,6 +325,14 @@ class TerminalClient:
                     exc.reason, field=exc.field, offset=exc.offset
                 ) from None
             raise
+        if result.response.action is Action.REVERSE and row.reversible:
+            # 98: the issuer did not answer the acquirer in time, which may still book
+            # it. Not a decline the cashier can rely on: in doubt, to be reversed.
+            reason = f"answered {result.response.code} ({result.response.meaning})"
+            self.journal.mark(entry.id, EntryState.IN_DOUBT, reason)
+            log.warning("%s trace=%s in doubt: %s", kind.value, trace, reason)
+            raise TransactionInDoubt(reason, kind=kind.value, trace=trace, amount_fen=amount_fen,
+                                     field="39")
         self.journal.complete(
             entry.id, now=self._now(), response_code=result.response.code, rrn=result.rrn,
             auth_code=result.auth_code, local_date=result.local_date,
