@@ -73,3 +73,21 @@ def test_no_failure_text_repeats_a_card_number_like_digit_run():
     assert outcome.exit_code == 3
     assert pan not in outcome.output
     assert "621483******1467" in json.loads(outcome.stdout)["error"]
+
+
+def test_ctrl_c_outside_a_sale_is_a_json_error_too():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "terminal", "echo", "--port", "sim://?delay=30", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(3.0)  # started, waiting for the (delayed) answer
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert json.loads(stdout) == {"error": "interrupted", "exit_code": 130}
+    assert "Traceback" not in stderr

@@ -28,8 +28,10 @@ from terminal.cli import transact as transact_commands
 from terminal.cli.failures import (
     EXIT_APPROVED,
     EXIT_DECLINED,
+    EXIT_INTERRUPTED,
     EXIT_LINK,
     EXIT_USAGE,
+    Failure,
     failure_from,
     report,
 )
@@ -76,6 +78,8 @@ class _TerminalGroup(TyperGroup):
             else:
                 code = report(failure, as_json=as_json)
         code = code if isinstance(code, int) else EXIT_APPROVED
+        if code == EXIT_INTERRUPTED:  # Ctrl-C outside a sale (a sale reports it in doubt)
+            code = report(Failure("interrupted", EXIT_INTERRUPTED), as_json=as_json)
         if standalone_mode:
             sys.exit(code)
         return code

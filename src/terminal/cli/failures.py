@@ -22,6 +22,7 @@ from terminal.transactions.errors import TransactionInDoubt
 __all__ = [
     "EXIT_APPROVED",
     "EXIT_DECLINED",
+    "EXIT_INTERRUPTED",
     "EXIT_LINK",
     "EXIT_USAGE",
     "Failure",
@@ -33,6 +34,8 @@ EXIT_APPROVED = 0
 EXIT_DECLINED = 1
 EXIT_USAGE = 2
 EXIT_LINK = 3
+#: Ctrl-C (the shell's 128 + SIGINT) when no sale was under way.
+EXIT_INTERRUPTED = 130
 
 
 class Failure(Exception):
