@@ -2,8 +2,9 @@
 
 Run: ``.venv/bin/python benchmarks/chaos.py [--kinds sale,void] [--faults drop,late_response]``.
 
-Each cell is a fresh POS (the real client on a journal) and a fresh simulated
-terminal (SQLite books) joined by ``sim://`` on a fake clock, with one fault of
+Each cell is a fresh POS (the real client on a journal, signed on, so every money
+message carries a MAC) and a fresh simulated terminal (SQLite books) joined by
+``sim://`` on a fake clock, with one fault of
 the scenario language at one point of the exchange under test:
 
 * ``request``  — the POS's request frame (before the terminal's ACK);
@@ -50,7 +51,7 @@ from terminal.errors import TerminalError
 from terminal.journal import EntryState, Journal
 from terminal.link import LinkTimers, SerialLink
 from terminal.protocol.catalogue import Kind
-from terminal.transactions.client import TerminalClient
+from terminal.transactions.client import Security, TerminalClient
 from terminal.transactions.errors import TransactionInDoubt
 
 __all__ = ["KINDS", "POINTS", "Cell", "matrix", "run_cell"]
@@ -109,7 +110,7 @@ def cells(kinds: tuple[str, ...] = tuple(KINDS), faults: tuple[str, ...] = FAULT
         for point in POINTS:
             for fault in faults:
                 try:
-                    _scenario(fault, point, 1 + len(_SETUP[kind]))
+                    _scenario(fault, point, 2 + len(_SETUP[kind]))
                 except ScenarioError:
                     continue
                 found.append((kind, point, fault))
@@ -128,15 +129,16 @@ def run_cell(kind: str, point: str, fault: str, folder: Path) -> Cell:
         built.append(SimulatedTerminal(settings, clock=clock))
         return built[-1]
 
-    exchange = 1 + len(_SETUP[kind])
+    exchange = 2 + len(_SETUP[kind])  # after the sign-on and the originals
     injector = FaultInjector(build(), _scenario(fault, point, exchange), clock=clock,
                              restart=build)
     journal = Journal(folder / "journal.sqlite")
     port = serial.serial_for_url("sim://", simulator=injector, clock=clock, timeout=0.05)
     try:
         client = TerminalClient(SerialLink(port, timers, clock), TerminalSettings(),
-                                journal=journal, token_key=KEY,
+                                journal=journal, token_key=KEY, security=Security(),
                                 response_timeout=timers.response_timeout, clock=clock)
+        assert client.sign_on().approved  # working keys: every money message is MACed
         originals: dict[str, Any] = {}
         for name in _SETUP[kind]:
             make = KINDS[name] if name != "completion" else KINDS["preauth_complete"]
