@@ -96,7 +96,10 @@ def test_iso87ascii_is_refused_for_transactions_with_the_reason():
 
 
 def test_one_schema_declares_every_table_the_settings_classes_read():
-    assert set(SCHEMA) == {"terminal", "serial", "link", "simulator", "security", "printer"}
+    assert set(SCHEMA) == {
+        "terminal", "serial", "link", "simulator", "security", "printer", "refunds",
+        "recovery", "operators",
+    }
     assert {f for f in TerminalSettings.__dataclass_fields__} == set(SCHEMA["terminal"])
     assert {f for f in SerialSettings.__dataclass_fields__} == set(SCHEMA["serial"])
     assert {f for f in LinkTimers.__dataclass_fields__} == set(SCHEMA["link"])

@@ -43,6 +43,16 @@ The file (``terminal config-path`` prints where it is looked for)::
 
     [printer]                      # the receipt printer (see terminal.cli.printing)
     url = "virtual://"
+
+    [refunds]                      # the host's refund rules (terminal.transactions.rules)
+    window_days = 180              # a refund more than this many days after its original
+
+    [recovery]                     # reversals and resends left without an answer
+    max_attempts = 5               # sends before the entry is flagged for the operator
+    retry_seconds = 30.0           # wait between two sends of the same entry
+
+    [operators]
+    default_operator = "cashier1"  # --operator when none is given
 """
 
 from __future__ import annotations
@@ -226,6 +236,16 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
     "printer": {
         "url": _text("serial:///dev/ttyUSB1?baudrate=19200", _not_empty),
         "profile": _text("cn-80", _not_empty),
+    },
+    "refunds": {
+        "window_days": _whole("180", _at_least(0, 100_000)),
+    },
+    "recovery": {
+        "max_attempts": _whole("5", _at_least(1, 1000)),
+        "retry_seconds": _number("30.0", _not_negative),
+    },
+    "operators": {
+        "default_operator": _text("cashier1", _not_empty),
     },
 }
 

@@ -12,7 +12,7 @@ file locking serialises writers across processes and platforms, so no
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,11 +28,17 @@ Migration = Sequence[str]
 
 
 def open_database(
-    path: Path | str, migrations: Sequence[Migration], *, what: str
+    path: Path | str,
+    migrations: Sequence[Migration],
+    *,
+    what: str,
+    functions: Mapping[str, Callable[..., object]] | None = None,
 ) -> sqlite3.Connection:
     """Open (creating if needed) the SQLite file at ``path`` and bring its schema up to date.
 
-    ``what`` names the file in errors ("journal", "simulator books"). The
+    ``what`` names the file in errors ("journal", "simulator books"). ``functions``
+    are SQL functions (deterministic, by name) the schema's triggers call; they are
+    registered before the migrations run. The
     connection is in autocommit mode: every write goes through
     :func:`transaction`. ``":memory:"`` gives a private in-memory database.
     """
@@ -49,6 +55,8 @@ def open_database(
             check_same_thread=False,
         )
         connection.row_factory = sqlite3.Row
+        for name, function in (functions or {}).items():
+            connection.create_function(name, -1, function, deterministic=True)
         if not in_memory:
             mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":

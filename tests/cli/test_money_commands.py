@@ -6,15 +6,36 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from terminal.cli.app import app
 
 runner = CliRunner()
+#: Voids, refunds and settlements need a supervisor's password (issue 8); refunds a reason.
+AUTHORISED = {"void": [], "refund": ["--reason", "returned"], "settle": []}
+
+
+@pytest.fixture(autouse=True)
+def _supervisor():
+    for args, stdin in (
+        (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
+        (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
+          "--password-stdin"], "boss-pw\nsue-pw\n"),
+    ):
+        assert runner.invoke(app, args, input=stdin).exit_code == 0
+
+
+def _invoke(*args: str):
+    extra = AUTHORISED.get(args[0])
+    if extra is None:
+        return runner.invoke(app, list(args))
+    return runner.invoke(app, [*args, *extra, "--supervisor", "sue", "--password-stdin"],
+                         input="sue-pw\n")
 
 
 def _json(*args: str):
-    outcome = runner.invoke(app, [*args, "--json"])
+    outcome = _invoke(*args, "--json")
     return outcome.exit_code, json.loads(outcome.stdout)
 
 
@@ -79,10 +100,10 @@ def test_a_reference_must_be_named_once_and_well_formed():
 
 def test_settle_prints_the_totals_apart_and_the_net():
     _, sale = _json("sale", "20.00")
-    runner.invoke(app, ["refund", "5.00", "--rrn", sale["rrn"]])
+    assert _invoke("refund", "5.00", "--rrn", sale["rrn"]).exit_code == 0
     _, other = _json("sale", "3.00")
-    runner.invoke(app, ["void", "--rrn", other["rrn"]])
-    shown = runner.invoke(app, ["settle"])
+    assert _invoke("void", "--rrn", other["rrn"]).exit_code == 0
+    shown = _invoke("settle")
     assert shown.exit_code == 0
     lines = shown.stdout.splitlines()
     assert lines[0].startswith("SIMULATOR")

@@ -164,17 +164,18 @@ def test_void_and_refund_requests_carry_the_originals_references_and_decode(path
         client = _client(journal, link)
         sale = client.sale(1000)
         client.refund(400, rrn=sale.rrn, reason="returned")
-        client.void(trace=sale.trace)
-    for request in link.sent[1:]:
+        other = client.sale(1000)  # a sale with a refund cannot be voided (issue 8)
+        client.void(trace=other.trace)
+    for request, original in ((link.sent[1], sale), (link.sent[3], other)):
         shown = CliRunner().invoke(app, ["decode", encode(request).hex()])
         assert shown.exit_code == 0, shown.output
         fields = json.loads(shown.stdout)["fields"]
-        assert fields["37"] == sale.rrn and fields["38"] == sale.auth_code
-        assert fields["61"]["original_trace"] == sale.trace
-        assert fields["61"]["original_batch"] == sale.batch
+        assert fields["37"] == original.rrn and fields["38"] == original.auth_code
+        assert fields["61"]["original_trace"] == original.trace
+        assert fields["61"]["original_batch"] == original.batch
         assert fields["61"]["original_date"] == "0314"
     assert [json.loads(CliRunner().invoke(app, ["decode", encode(m).hex()]).stdout)["mti"]
-            for m in link.sent] == ["0200", "0220", "0200"]
+            for m in link.sent] == ["0200", "0220", "0200", "0200"]
 
 
 def test_no_full_card_number_in_the_journal_file(path):

@@ -17,6 +17,22 @@ from terminal.receipts import LookupKey
 
 runner = CliRunner()
 PNG = re.compile(r"virtual printer: PNG (\S+)")
+SUPERVISOR = ["--supervisor", "sue", "--password-stdin"]
+
+
+@pytest.fixture(autouse=True)
+def _supervisor():
+    """Voids, refunds and settlements need a supervisor's password (issue 8)."""
+    for args, stdin in (
+        (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
+        (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
+          "--password-stdin"], "boss-pw\nsue-pw\n"),
+    ):
+        assert runner.invoke(app, args, input=stdin).exit_code == 0
+
+
+def authorised(*args: str):
+    return runner.invoke(app, [*args, *SUPERVISOR], input="sue-pw\n")
 
 
 def sale(amount: str = "12.34") -> dict:
@@ -77,13 +93,13 @@ def test_receipt_draws_a_png_of_a_journaled_transaction_without_printing(tmp_pat
 
 def test_void_and_refund_print_their_slips_with_the_original():
     first = sale("30.00")
-    void = runner.invoke(app, ["void", "--rrn", first["rrn"], "--print"])
+    void = authorised("void", "--rrn", first["rrn"], "--print")
     assert void.exit_code == 0, void.output
     text = paper(void).text["Description"]
     assert "消费撤销 VOID" in text and first["rrn"] in text  # the original's RRN
     second = sale("40.00")
-    refund = runner.invoke(app, ["refund", "15.00", "--rrn", second["rrn"], "--reason",
-                                 "顾客退货", "--print"])
+    refund = authorised("refund", "15.00", "--rrn", second["rrn"], "--reason", "returned",
+                        "--print")
     assert refund.exit_code == 0, refund.output
     text = paper(refund).text["Description"]
     assert "退货 REFUND" in text and "顾客退货" in text and "RMB 15.00" in text
@@ -93,9 +109,10 @@ def test_settlement_report_counts_each_category_apart_and_says_the_bank_agreed()
     sale("10.00")
     voided = sale("3.00")
     refunded = sale("20.00")
-    assert runner.invoke(app, ["void", "--rrn", voided["rrn"]]).exit_code == 0
-    assert runner.invoke(app, ["refund", "5.00", "--rrn", refunded["rrn"]]).exit_code == 0
-    outcome = runner.invoke(app, ["settle", "--print"])
+    assert authorised("void", "--rrn", voided["rrn"]).exit_code == 0
+    assert authorised("refund", "5.00", "--rrn", refunded["rrn"], "--reason",
+                      "duplicate").exit_code == 0
+    outcome = authorised("settle", "--print")
     assert outcome.exit_code == 0, outcome.output
     lines = paper(outcome).text["Description"].splitlines()
     row = {line.split()[0]: line.split() for line in lines if line.split()}

@@ -23,6 +23,18 @@ from simulator.serve import PtySimulator
 from terminal.cli.app import app
 
 runner = CliRunner()
+AUTHORISED = ("void", "refund", "settle")
+
+
+def _staff() -> None:
+    """An admin and the supervisor who authorises voids, refunds and settlements."""
+    for args, stdin in (
+        (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
+        (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
+          "--password-stdin"], "boss-pw\nsue-pw\n"),
+    ):
+        outcome = runner.invoke(app, args, input=stdin)
+        assert outcome.exit_code == 0, outcome.output
 
 
 class Bench:
@@ -35,6 +47,12 @@ class Bench:
 
     def run(self, *args: str, card: str | None = None, port: str | None = None):
         command = [*args, "--json"]
+        stdin = None
+        if args[0] in AUTHORISED:  # the host's authority (issue 8): a supervisor says yes
+            command += ["--supervisor", "sue", "--password-stdin"]
+            stdin = "sue-pw\n"
+        if args[0] == "refund" and "--reason" not in args:
+            command += ["--reason", "returned"]
         if self.transport == "sim":
             command += ["--port", port or f"sim://?ledger={self.books}"]
             if card:
@@ -46,7 +64,7 @@ class Bench:
                 )
                 assert chosen.exit_code == 0, chosen.output
             command += ["--port", port or self.port]
-        outcome = runner.invoke(app, command)
+        outcome = runner.invoke(app, command, input=stdin)
         shown = json.loads(outcome.stdout) if outcome.stdout.strip().startswith("{") else {}
         return outcome.exit_code, shown
 
@@ -54,6 +72,7 @@ class Bench:
 @pytest.fixture(params=["sim", "pty"])
 def bench(request, tmp_path) -> Iterator[Bench]:
     books = tmp_path / "books.sqlite3"
+    _staff()
     if request.param == "sim":
         yield Bench("sim", books, None)
         return
@@ -93,7 +112,7 @@ def test_refund_approved_in_parts_and_declined_over_the_original(bench):
     assert (code, shown["transaction"], shown["amount_fen"]) == (0, "refund", 6_000)
     assert shown["original"]["rrn"] == sale["rrn"]
     code, shown = bench.run("refund", "40.01", "--trace", sale["trace"], "--date", sale["date"])
-    assert (code, shown["response_code"]) == (1, "64")
+    assert (code, shown["rule"], shown["refundable_fen"]) == (4, "over-refundable", 4_000)
     code, shown = bench.run("refund", "40.00", "--trace", sale["trace"])
     assert code == 0
 
@@ -155,7 +174,7 @@ def test_reversal_approved_and_declined_when_the_acquirer_never_booked_it(bench,
     assert (code, shown["transaction"], shown["original"]["trace"]) == (
         0, "reversal", sale["trace"])
     code, shown = bench.run("void", "--rrn", sale["rrn"])
-    assert code == 2  # reversed: no longer an original the journal offers
+    assert (code, shown["rule"]) == (4, "original-not-approved")  # reversed
     other = _sale(bench)
     fresh = f"sim://?ledger={tmp_path / 'other-books.sqlite3'}"
     if bench.transport == "sim":
@@ -172,7 +191,7 @@ def test_settlement_balanced_and_not_balanced(bench, tmp_path):
     assert shown["totals"]["refunds"] == {"count": 1, "amount_fen": 500}
     assert (shown["totals"]["net_fen"], shown["totals"]["balanced"]) == (2_500, True)
     code, shown = bench.run("void", "--rrn", sale["rrn"])
-    assert (code, shown["response_code"]) == (1, "12")  # the acquirer: the batch is settled
+    assert (code, shown["rule"]) == (4, "settled-batch")  # the host's rule, before the wire
     if bench.transport == "sim":
         # Books the acquirer does not share: totals differ, the batch is uploaded.
         _sale(bench, "7.00")
@@ -183,8 +202,8 @@ def test_settlement_balanced_and_not_balanced(bench, tmp_path):
 
 
 def test_a_wrong_reference_is_refused_before_anything_is_sent(bench):
-    code, _ = bench.run("void", "--rrn", "000000000000")
-    assert code == 2
+    code, shown = bench.run("void", "--rrn", "000000000000")
+    assert (code, shown["rule"]) == (4, "original-not-found")
     code, _ = bench.run("refund", "1.00")
     assert code == 2
 
@@ -195,6 +214,7 @@ def test_card_b_cannot_take_the_refund_of_card_as_sale_on_a_separately_run_pty_s
     """``terminal simulate --pty`` in its own process; the card of each exchange chosen
     from a third process with ``terminal simulate --next-card`` on the shared books."""
     books = tmp_path / "books.sqlite3"
+    _staff()
     server = subprocess.Popen(
         [sys.executable, "-m", "terminal", "simulate", "--pty", "--ledger", str(books)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},

@@ -22,7 +22,10 @@ from terminal.cli import bringup as bringup_commands
 from terminal.cli import codec as codec_commands
 from terminal.cli import money as money_commands
 from terminal.cli import printing as printing_commands
+from terminal.cli import records as record_commands
+from terminal.cli import recovering as recovery_commands
 from terminal.cli import simulate as simulate_commands
+from terminal.cli import staff as staff_commands
 from terminal.cli import tracing as tracing_commands
 from terminal.cli import transact as transact_commands
 from terminal.cli.failures import (
@@ -128,6 +131,9 @@ money_commands.register(app)
 printing_commands.register(app)
 tracing_commands.register(app)
 bringup_commands.register(app)
+record_commands.register(app)
+staff_commands.register(app)
+recovery_commands.register(app)
 
 
 def main() -> None:

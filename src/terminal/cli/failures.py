@@ -2,7 +2,8 @@
 
 Exit codes are part of the interface (POS scripts test them): 0 approved or
 done, 1 declined, 2 usage, configuration or protocol error, 3 link failure (a
-sale that fails on the link is *in doubt*). Commands raise; :func:`report`
+sale that fails on the link is *in doubt*), 4 refused here by the host's rules
+(nothing was sent). Commands raise; :func:`report`
 turns what they raised into stderr text and, with ``--json``, a JSON object on
 stdout (``{"error": ..., "exit_code": N, ...}``, an in-doubt sale with its
 trace), so that a program driving the CLI never reads empty output.
@@ -17,13 +18,15 @@ import typer
 from terminal.cli.output import err, out_json
 from terminal.cli.redact import describe_error, scrub_digits
 from terminal.errors import ConfigError, LinkError, ProtocolError, TerminalError
-from terminal.transactions.errors import TransactionInDoubt
+from terminal.transactions.errors import CardAlarm, TransactionInDoubt
+from terminal.transactions.rules import Refused
 
 __all__ = [
     "EXIT_APPROVED",
     "EXIT_DECLINED",
     "EXIT_INTERRUPTED",
     "EXIT_LINK",
+    "EXIT_REFUSED",
     "EXIT_USAGE",
     "Failure",
     "failure_from",
@@ -34,6 +37,7 @@ EXIT_APPROVED = 0
 EXIT_DECLINED = 1
 EXIT_USAGE = 2
 EXIT_LINK = 3
+EXIT_REFUSED = 4
 #: Ctrl-C (the shell's 128 + SIGINT) when no sale was under way.
 EXIT_INTERRUPTED = 130
 
@@ -59,6 +63,17 @@ def failure_from(exc: BaseException) -> Failure | None:
     """The :class:`Failure` an exception stands for, or None for one we do not know."""
     if isinstance(exc, Failure):
         return exc
+    if isinstance(exc, Refused):
+        refused = Failure(exc.message, EXIT_REFUSED)
+        refused.facts = exc.to_dict()  # refused, rule, message and the figures
+        return refused
+    if isinstance(exc, CardAlarm):
+        reversal = exc.reversal
+        return Failure(
+            f"ALARM 报警: {exc}", EXIT_LINK, alarm=True, transaction=exc.result.kind.value,
+            trace=exc.result.trace, journal_id=exc.result.journal_id,
+            reversed=bool(reversal and reversal.approved),
+        )
     if isinstance(exc, TransactionInDoubt):
         return Failure(
             f"{exc}. Do not repeat the {exc.kind}: reverse or query trace {exc.trace}.",

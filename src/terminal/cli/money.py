@@ -17,6 +17,12 @@ from typing import Annotated
 
 import typer
 
+from terminal.cli.authority import (
+    OperatorOption,
+    PasswordStdinOption,
+    SupervisorOption,
+    supervisor_for,
+)
 from terminal.cli.failures import EXIT_USAGE, Failure
 from terminal.cli.options import (
     BaudrateOption,
@@ -31,6 +37,7 @@ from terminal.cli.paths import choose_config, data_paths, default_config_path
 from terminal.cli.print_jobs import PrinterOption, PrintOption
 from terminal.cli.transact import _run
 from terminal.transactions.amount import parse_yuan
+from terminal.transactions.rules import RefundReason, Refused, check_reason
 
 __all__ = ["register"]
 
@@ -71,11 +78,20 @@ def void(
     verbose: VerboseOption = 0,
     print_slips: PrintOption = False,
     printer: PrinterOption = None,
+    operator: OperatorOption = None,
+    supervisor: SupervisorOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
-    """Void a sale of the open batch (its whole amount), to the card that paid."""
+    """Void a sale of the open batch (its whole amount), to the card that paid.
+
+    Needs ``--supervisor`` and their password; the host's rules are checked
+    before anything is sent (exit 4 with the rule when they refuse)."""
     _reference(rrn, trace, date)
-    _run(lambda c: c.void(rrn=rrn, trace=trace, date=date), port, card, config, baudrate,
-         as_json, False, printer=printer, print_slips=print_slips)
+    boss = supervisor_for("void", config, supervisor=supervisor, password_stdin=password_stdin,
+                          operator=operator)
+    _run(lambda c: c.void(rrn=rrn, trace=trace, date=date, supervisor=boss), port, card,
+         config, baudrate, as_json, False, operator=operator,
+         printer=printer, print_slips=print_slips)
 
 
 def refund(
@@ -84,7 +100,12 @@ def refund(
     trace: TraceOption = None,
     date: DateOption = None,
     reason: Annotated[
-        str | None, typer.Option("--reason", help="Why the money goes back (journaled).")
+        str | None,
+        typer.Option("--reason", help="Why the money goes back (journaled): "
+                     + ", ".join(r.value for r in RefundReason) + "."),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="Words for the reason; needed with other.")
     ] = None,
     port: PortOption = None,
     as_json: JsonOption = False,
@@ -94,12 +115,26 @@ def refund(
     verbose: VerboseOption = 0,
     print_slips: PrintOption = False,
     printer: PrinterOption = None,
+    operator: OperatorOption = None,
+    supervisor: SupervisorOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
-    """Refund AMOUNT yuan (all or part) of a sale, of any batch, to the card that paid."""
+    """Refund AMOUNT yuan (all or part) of a sale, of any batch, to the card that paid.
+
+    Needs ``--reason`` (``--note`` with other), ``--supervisor`` and their password;
+    at most what is left to refund, within the refund window (exit 4 otherwise)."""
     fen = _fen(amount)
     _reference(rrn, trace, date)
-    _run(lambda c: c.refund(fen, rrn=rrn, trace=trace, date=date, reason=reason), port, card,
-         config, baudrate, as_json, False, printer=printer, print_slips=print_slips)
+    try:
+        check_reason(reason, note)
+    except Refused as exc:
+        raise Failure(exc.message, EXIT_USAGE) from None
+    boss = supervisor_for("refund", config, supervisor=supervisor,
+                          password_stdin=password_stdin, operator=operator)
+    _run(lambda c: c.refund(fen, rrn=rrn, trace=trace, date=date, reason=reason, note=note,
+                            supervisor=boss),
+         port, card, config, baudrate, as_json, False, operator=operator,
+         printer=printer, print_slips=print_slips)
 
 
 def preauth(
@@ -165,9 +200,16 @@ def settle(
     verbose: VerboseOption = 0,
     print_slips: PrintOption = False,
     printer: PrinterOption = None,
+    operator: OperatorOption = None,
+    supervisor: SupervisorOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
-    """Settle the open batch: send the journal's totals, upload the batch if they differ."""
-    _run(lambda c: c.settle(), port, None, config, baudrate, as_json, False,
+    """Settle the open batch: send the journal's totals, upload the batch if they differ.
+
+    Needs ``--supervisor`` and their password."""
+    supervisor_for("settle", config, supervisor=supervisor, password_stdin=password_stdin,
+                   operator=operator)
+    _run(lambda c: c.settle(), port, None, config, baudrate, as_json, False, operator=operator,
          printer=printer, print_slips=print_slips)
 
 

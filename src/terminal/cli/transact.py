@@ -10,6 +10,7 @@ real device.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 import typer
 
 from terminal.card_data import load_token_key
+from terminal.cli.authority import OperatorOption
 from terminal.cli.failures import EXIT_APPROVED, EXIT_DECLINED, EXIT_USAGE, Failure
 from terminal.cli.options import (
     BaudrateOption,
@@ -27,7 +29,7 @@ from terminal.cli.options import (
     PortOption,
     VerboseOption,
 )
-from terminal.cli.output import console, out, out_json
+from terminal.cli.output import console, err, out, out_json
 from terminal.cli.paths import (
     ConfigChoice,
     choose_config,
@@ -40,12 +42,15 @@ from terminal.cli.print_jobs import PrinterOption, print_transaction
 from terminal.cli.session import security_from_config
 from terminal.cli.tracing import traced
 from terminal.config import SerialSettings, TerminalSettings
+from terminal.faultpoint import CRASH_ENV
 from terminal.journal import Journal
 from terminal.link import LinkTimers, SerialLink
 from terminal.receipts import CUSTOMER_COPY, MERCHANT_COPY, render_text_receipt
 from terminal.transactions.amount import format_fen, parse_yuan
 from terminal.transactions.client import TerminalClient
+from terminal.transactions.recovery import Outcome, RecoveryLimits, recover
 from terminal.transactions.result import SettlementTotals, TransactionResult
+from terminal.transactions.rules import HostRules, default_operator, refund_window_days
 from terminal.transport import open_port
 
 __all__ = ["SIMULATOR_BANNER", "register"]
@@ -85,6 +90,7 @@ def sale(
         bool, typer.Option("--print", help="Print both copies of an approved sale.")
     ] = False,
     printer: PrinterOption = None,
+    operator: OperatorOption = None,
 ) -> None:
     """Pay AMOUNT yuan by card."""
     try:
@@ -92,7 +98,7 @@ def sale(
     except ValueError as exc:
         raise Failure(str(exc), EXIT_USAGE) from None
     _run(lambda client: client.sale(amount_fen), port, card, config, baudrate, as_json, receipt,
-         printer=printer, print_slips=print_slips)
+         printer=printer, print_slips=print_slips, operator=operator)
 
 
 def balance(
@@ -155,6 +161,7 @@ def _run(
     *,
     printer: str | None = None,
     print_slips: bool = False,
+    operator: str | None = None,
 ) -> None:
     chosen = choose_config(config_option)
     settings = TerminalSettings.from_config(chosen.data)
@@ -163,13 +170,27 @@ def _run(
     url = choose_port(port, chosen.data)
     simulated = is_simulator(url)
     url = _sim_options(url, card=card, chosen=chosen)
-    with _client(url, chosen, settings, serial_settings, timers) as client:
+    with _client(url, chosen, settings, serial_settings, timers, operator=operator) as client:
         result = action(client)
     _show(result, settings, as_json=as_json, show_receipt=show_receipt, simulated=simulated)
     if print_slips and result.approved:
         print_transaction(result, merchant_name=settings.merchant_name, simulated=simulated,
                           printer_url=printer, config=chosen.data, quiet=as_json)
     raise typer.Exit(EXIT_APPROVED if result.approved else EXIT_DECLINED)
+
+
+def run_recovery(
+    port: str | None, config_option: Any, baudrate: int | None, *, on_demand: bool
+) -> list[Outcome]:
+    """``terminal recover``: resolve what is pending (see :mod:`terminal.cli.recovering`)."""
+    chosen = choose_config(config_option)
+    settings = TerminalSettings.from_config(chosen.data)
+    serial_settings = SerialSettings.from_config(chosen.data, baudrate=baudrate)
+    timers = LinkTimers.from_config(chosen.data)
+    url = _sim_options(choose_port(port, chosen.data), card=None, chosen=chosen)
+    with _client(url, chosen, settings, serial_settings, timers, resolve=False) as client:
+        return recover(client, limits=RecoveryLimits.from_config(chosen.data),
+                       on_demand=on_demand)
 
 
 @contextmanager
@@ -179,7 +200,12 @@ def _client(
     settings: TerminalSettings,
     serial_settings: SerialSettings,
     timers: LinkTimers,
+    *,
+    operator: str | None = None,
+    resolve: bool = True,
 ) -> Iterator[TerminalClient]:
+    """A client on the configured port and journal. With ``resolve`` (every money
+    command) what an earlier run left pending is resolved first and said on stderr."""
     # Files first: a damaged journal or key must stop us before the port is opened.
     security = security_from_config(chosen.data)
     journal = Journal(data_paths().journal)
@@ -188,10 +214,20 @@ def _client(
         port = traced(open_port(url, **serial_settings.as_port_options()), url)
         try:
             link = SerialLink(port, timers)
-            yield TerminalClient(
+            client = TerminalClient(
                 link, settings, journal=journal, token_key=token_key, security=security,
                 response_timeout=timers.response_timeout,
+                operator=operator or default_operator(chosen.data),
+                rules=HostRules(journal, settings.terminal_id,
+                                window_days=refund_window_days(chosen.data)),
+                crash_at=os.environ.get(CRASH_ENV) or None,
             )
+            if resolve:
+                outcomes = recover(client, limits=RecoveryLimits.from_config(chosen.data))
+                for outcome in outcomes:
+                    err(f"recovered #{outcome.journal_id} {outcome.transaction} trace"
+                        f" {outcome.trace}: {outcome.action} -> {outcome.outcome}")
+            yield client
         finally:
             port.close()
     finally:

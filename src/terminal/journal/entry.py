@@ -19,6 +19,8 @@ class EntryState(enum.StrEnum):
     DECLINED = "declined"
     IN_DOUBT = "in_doubt"  # sent, but no believable answer: reverse or resend it
     REVERSED = "reversed"  # an approved or in-doubt original, undone by a reversal
+    ABANDONED = "abandoned"  # moved no money and was never answered (echo, sign-on, a
+    # reversal's own 0400 row that a later send of the same reversal took over)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,11 @@ class JournalEntry:
     original_batch: str | None = None
     original_date: str | None = None
     reason: str | None = None
+    operator: str | None = None  # the cashier who ran it
+    supervisor: str | None = None  # who authorised it (void, refund, settlement)
+    refund_reason: str | None = None  # returned, wrong-amount, duplicate, not-provided, other
+    refund_note: str | None = None  # the words that go with "other"
+    alarm: str | None = None  # set when the answer cannot be right (another card's approval)
 
     @property
     def type(self) -> TransactionType:

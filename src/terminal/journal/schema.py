@@ -8,6 +8,8 @@ types and constraints so that a PostgreSQL backend can run them as they are
 
 from __future__ import annotations
 
+from terminal.journal.chain import trigger_statements
+
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -53,6 +55,77 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             working_keys VARCHAR(120) NOT NULL,
             signed_on_at VARCHAR(32) NOT NULL
         )""",
+    ),
+    # 2: who did it and why (operators, supervisors, refund reasons), the audit trail,
+    # the store-and-forward queue of reversals and resends, and the hash chain over
+    # all of them (:mod:`terminal.journal.chain`; triggers are SQLite's, the one
+    # non-portable part: a server backend writes the same records from its own triggers).
+    (
+        "ALTER TABLE entries ADD COLUMN operator VARCHAR(16)",
+        "ALTER TABLE entries ADD COLUMN supervisor VARCHAR(16)",
+        "ALTER TABLE entries ADD COLUMN refund_reason VARCHAR(16)",
+        "ALTER TABLE entries ADD COLUMN refund_note VARCHAR(200)",
+        "ALTER TABLE entries ADD COLUMN alarm VARCHAR(200)",
+        # "The customer lost the receipt": amount and day first, then the card's last 4.
+        "CREATE INDEX entries_lane_amount ON entries (lane, amount_fen, created_at)",
+        "CREATE INDEX entries_lane_created ON entries (lane, created_at)",
+        """CREATE TABLE operators (
+            id INTEGER PRIMARY KEY,
+            lane VARCHAR(8) NOT NULL,
+            name VARCHAR(16) NOT NULL,
+            role VARCHAR(12) NOT NULL,
+            salt VARCHAR(64) NOT NULL,
+            password_hash VARCHAR(128) NOT NULL,
+            failures INTEGER NOT NULL,
+            locked INTEGER NOT NULL,
+            removed INTEGER NOT NULL,
+            created_at VARCHAR(32) NOT NULL,
+            updated_at VARCHAR(32) NOT NULL,
+            UNIQUE (lane, name)
+        )""",
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            lane VARCHAR(8) NOT NULL,
+            at VARCHAR(32) NOT NULL,
+            operator VARCHAR(16),
+            action VARCHAR(32) NOT NULL,
+            authorised_by VARCHAR(16),
+            outcome VARCHAR(32) NOT NULL,
+            detail VARCHAR(400),
+            entry_id INTEGER
+        )""",
+        "CREATE INDEX audit_lane_at ON audit (lane, at)",
+        """CREATE TABLE saf (
+            id INTEGER PRIMARY KEY,
+            lane VARCHAR(8) NOT NULL,
+            entry_id INTEGER NOT NULL UNIQUE REFERENCES entries (id),
+            action VARCHAR(12) NOT NULL,
+            request TEXT NOT NULL,
+            state VARCHAR(12) NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_at VARCHAR(32),
+            last_error VARCHAR(400),
+            updated_at VARCHAR(32) NOT NULL,
+            owner VARCHAR(80) NOT NULL
+        )""",
+        "CREATE INDEX saf_lane_state ON saf (lane, state)",
+        """CREATE TABLE chain (
+            seq INTEGER PRIMARY KEY,
+            lane VARCHAR(8) NOT NULL,
+            tbl VARCHAR(16) NOT NULL,
+            row_id INTEGER NOT NULL,
+            op VARCHAR(8) NOT NULL,
+            content TEXT,
+            prev_hash CHAR(64) NOT NULL,
+            hash CHAR(64) NOT NULL
+        )""",
+        *trigger_statements("entries"),
+        *trigger_statements("operators"),
+        *trigger_statements("audit"),
+        *trigger_statements("saf"),
+        # Rows written before the chain existed become its first records (the update
+        # trigger fires once per row, in order, each record linked to the one before).
+        "UPDATE entries SET alarm = NULL",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -27,6 +27,8 @@ from typing import Any, Protocol
 from terminal.card_data import ProtectedPan
 from terminal.database import open_database, transaction
 from terminal.errors import TerminalError
+from terminal.journal import saf
+from terminal.journal.chain import HASH_FUNCTION, chain_hash
 from terminal.journal.entry import EntryState, JournalEntry
 from terminal.journal.schema import MIGRATIONS
 from terminal.protocol.catalogue import Kind
@@ -66,6 +68,8 @@ class JournalStore(Protocol):
         self, lane: str, kind: Kind, build: RequestBuilder, *, now: datetime,
         amount_fen: int | None = None, trace: str | None = None,
         original: JournalEntry | None = None, reason: str | None = None,
+        operator: str | None = None, supervisor: str | None = None,
+        refund_reason: str | None = None, refund_note: str | None = None,
     ) -> tuple[JournalEntry, Message]: ...
 
     def complete(
@@ -108,7 +112,15 @@ class Journal:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
-        self._db = open_database(path, MIGRATIONS, what="journal")
+        self._db = open_database(
+            path, MIGRATIONS, what="journal", functions={HASH_FUNCTION: chain_hash}
+        )
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection, for the journal's own modules (lookup, chain, operators,
+        recovery): they read with it and write inside :func:`terminal.database.transaction`."""
+        return self._db
 
     def close(self) -> None:
         self._db.close()
@@ -132,9 +144,17 @@ class Journal:
         trace: str | None = None,
         original: JournalEntry | None = None,
         reason: str | None = None,
+        operator: str | None = None,
+        supervisor: str | None = None,
+        refund_reason: str | None = None,
+        refund_note: str | None = None,
     ) -> tuple[JournalEntry, Message]:
         """Draw the trace (unless given: a reversal reuses its original's), read the batch,
-        build the request and record it as pending, all in one transaction."""
+        build the request and record it as pending, all in one transaction.
+
+        The same transaction prepares what recovers the exchange if no valid
+        answer comes (its reversal, or for a refund its resend: :mod:`.saf`), and
+        records who ran it, who authorised it and, for a refund, why."""
         with transaction(self._db):
             if trace is None:
                 trace = f"{self._next(lane, 'trace', MAX_TRACE):06d}"
@@ -144,17 +164,20 @@ class Journal:
             cursor = self._db.execute(
                 "INSERT INTO entries (lane, kind, state, mti, trace, batch, amount_fen, request,"
                 " created_at, original_id, original_rrn, original_trace, original_batch,"
-                " original_date, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " original_date, reason, operator, supervisor, refund_reason, refund_note)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     lane, kind.value, EntryState.PENDING.value, request.mti, trace, batch,
                     amount_fen, _request_json(request),
                     now.isoformat(), original.id if original is not None else None,
                     ref.rrn if ref else None, ref.trace if ref else None,
                     ref.batch if ref else None, ref.date if ref else None, reason,
+                    operator, supervisor, refund_reason, refund_note,
                 ),
             )
-        entry_id = cursor.lastrowid
-        assert entry_id is not None
+            entry_id = cursor.lastrowid
+            assert entry_id is not None
+            saf.prepare(self._db, lane, entry_id, kind, request, now)
         return self.get(entry_id), request
 
     def complete(
@@ -191,6 +214,11 @@ class Journal:
                 "UPDATE entries SET state = ?, reason = COALESCE(?, reason) WHERE id = ?",
                 (state.value, reason, entry_id),
             )
+
+    def set_alarm(self, entry_id: int, what: str) -> None:
+        """Journal an alarm on an entry (an approval that cannot be right)."""
+        with transaction(self._db):
+            self._db.execute("UPDATE entries SET alarm = ? WHERE id = ?", (what[:200], entry_id))
 
     # -- reading ------------------------------------------------------------------------
 

@@ -26,12 +26,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from terminal import faultpoint
 from terminal.card_data import protect_pan
 from terminal.clock import Clock, MonotonicClock
 from terminal.config import TerminalSettings
 from terminal.errors import LinkError, LinkTimeout, ProtocolError
+from terminal.journal import saf
 from terminal.journal.entry import EntryState, JournalEntry
-from terminal.journal.store import JournalStore, OriginalNotFound
+from terminal.journal.store import Journal, JournalStore, OriginalNotFound
 from terminal.protocol import Message, Tpdu, decode, encode
 from terminal.protocol.catalogue import CATALOGUE, Effect, Kind, TransactionType, identify
 from terminal.protocol.json_shape import message_from_json
@@ -47,8 +49,14 @@ from terminal.protocol.security import (
     verify,
 )
 from terminal.transactions.amount import MAX_AMOUNT_FEN
-from terminal.transactions.errors import NotSignedOn, ResponseMismatch, TransactionInDoubt
+from terminal.transactions.errors import (
+    CardAlarm,
+    NotSignedOn,
+    ResponseMismatch,
+    TransactionInDoubt,
+)
 from terminal.transactions.result import SettlementTotals, TransactionResult
+from terminal.transactions.rules import HostRules, check_reason, reason_text
 
 __all__ = ["Security", "TerminalClient", "batch_totals", "settlement_field48"]
 
@@ -97,8 +105,15 @@ class TerminalClient:
         response_timeout: float = 60.0,
         clock: Clock | None = None,
         wall_time: Callable[[], datetime] = datetime.now,
+        operator: str | None = None,
+        rules: HostRules | None = None,
+        crash_at: str | None = None,
     ) -> None:
         self.link = link
+        #: A crash point for the crash-consistency tests (:mod:`terminal.faultpoint`).
+        self.crash_at = crash_at
+        #: The cashier journaled with every exchange of this client.
+        self.operator = operator
         self.settings = settings
         self.journal = journal
         self.security = security
@@ -109,6 +124,10 @@ class TerminalClient:
         self._now = wall_time
         self._tpdu = Tpdu.fromhex(settings.tpdu)
         self._keys: WorkingKeys | None = None
+        if rules is None and isinstance(journal, Journal):
+            rules = HostRules(journal, self.lane, today=lambda: self._now().date())
+        #: The host's void and refund rules, checked before anything is sent.
+        self.rules = rules
 
     # -- named transactions -------------------------------------------------------
 
@@ -134,15 +153,70 @@ class TerminalClient:
         return self.run(Kind.PREAUTH, amount_fen=amount_fen)
 
     def void(self, *, rrn: str | None = None, trace: str | None = None,
-             date: str | None = None) -> TransactionResult:
-        """Void a sale of the open batch (whole amount), named by RRN or trace (and date)."""
-        return self.run(Kind.VOID, original=self.find_original(Kind.VOID, rrn, trace, date))
+             date: str | None = None, supervisor: str | None = None) -> TransactionResult:
+        """Void a sale of the open batch (whole amount), named by RRN or trace (and date).
+
+        The host's rules (:mod:`terminal.transactions.rules`) are checked first:
+        a refused void raises :class:`~terminal.transactions.rules.Refused` and
+        sends nothing."""
+        return self._void(Kind.VOID, rrn, trace, date, supervisor)
 
     def refund(self, amount_fen: int, *, rrn: str | None = None, trace: str | None = None,
-               date: str | None = None, reason: str | None = None) -> TransactionResult:
-        """Refund ``amount_fen`` (may be part) of a sale or completion, to the card that paid."""
-        original = self.find_original(Kind.REFUND, rrn, trace, date)
-        return self.run(Kind.REFUND, amount_fen=amount_fen, original=original, reason=reason)
+               date: str | None = None, reason: str | None = None, note: str | None = None,
+               supervisor: str | None = None) -> TransactionResult:
+        """Refund ``amount_fen`` (may be part) of a sale or completion, to the card that paid.
+
+        ``reason`` (returned, wrong-amount, duplicate, not-provided, other; ``note``
+        with other) is journaled. The rules are checked before anything is sent:
+        at most what is left to refund, within the refund window, not of a voided
+        sale."""
+        refund_reason = refund_note = said = None
+        if reason is not None or note is not None:
+            known, refund_note = check_reason(reason, note)
+            refund_reason, said = known.value, reason_text(known, refund_note)
+        if self.rules is not None:
+            original = self.rules.original(Kind.REFUND, rrn=rrn, trace=trace, date_mmdd=date)
+            self.rules.check_refund(original, amount_fen)
+        else:
+            original = self.find_original(Kind.REFUND, rrn, trace, date)
+        result = self.run(Kind.REFUND, amount_fen=amount_fen, original=original,
+                          reason=said, supervisor=supervisor,
+                          refund_reason=refund_reason, refund_note=refund_note)
+        return self._same_card(result, original)
+
+    def _void(self, kind: Kind, rrn: str | None, trace: str | None, date: str | None,
+              supervisor: str | None) -> TransactionResult:
+        if self.rules is not None:
+            original = self.rules.original(kind, rrn=rrn, trace=trace, date_mmdd=date)
+            self.rules.check_void(original)
+        else:
+            original = self.find_original(kind, rrn, trace, date)
+        result = self.run(kind, original=original, supervisor=supervisor)
+        return self._same_card(result, original)
+
+    def _same_card(self, result: TransactionResult, original: JournalEntry) -> TransactionResult:
+        """An approval must be for the card that paid; anything else is an alarm.
+
+        The acquirer refuses another card; if one is approved all the same (a
+        misconfigured or compromised acquirer), the host journals the alarm, says
+        so loudly and, for a void, reverses it at once."""
+        token = result.card.token if result.card else None
+        if not result.approved or not original.card_token or token in (None, original.card_token):
+            return result
+        what = (f"{result.kind.value} trace {result.trace} approved for card {result.card}, "
+                f"not the card that paid ({original.card_masked})")
+        log.error("ALARM: %s", what)
+        assert result.journal_id is not None
+        self.journal.set_alarm(result.journal_id, what)  # type: ignore[attr-defined]
+        reversal: TransactionResult | None = None
+        if CATALOGUE[result.kind].reversible:
+            try:
+                reversal = self.run(Kind.REVERSAL, original=self.journal.get(result.journal_id),
+                                    reason=REASON_BAD_ANSWER)
+            except TransactionInDoubt as exc:
+                reversal = None  # queued: recovery sends it until answered
+                self._saf_queue(result.journal_id, str(exc), again=True)
+        raise CardAlarm(what, result=result, reversal=reversal)
 
     def preauth_cancel(self, *, rrn: str | None = None, trace: str | None = None,
                        date: str | None = None) -> TransactionResult:
@@ -155,9 +229,9 @@ class TerminalClient:
         return self.run(Kind.COMPLETION, amount_fen=amount_fen, original=original)
 
     def completion_void(self, *, rrn: str | None = None, trace: str | None = None,
-                        date: str | None = None) -> TransactionResult:
-        return self.run(Kind.COMPLETION_VOID,
-                        original=self.find_original(Kind.COMPLETION_VOID, rrn, trace, date))
+                        date: str | None = None, supervisor: str | None = None,
+                        ) -> TransactionResult:
+        return self._void(Kind.COMPLETION_VOID, rrn, trace, date, supervisor)
 
     def reverse(self, trace: str, reason: str = REASON_NO_ANSWER) -> TransactionResult:
         """Reverse the journaled transaction with ``trace`` (0400, its own request again)."""
@@ -193,6 +267,9 @@ class TerminalClient:
         amount_fen: int | None = None,
         original: JournalEntry | None = None,
         reason: str | None = None,
+        supervisor: str | None = None,
+        refund_reason: str | None = None,
+        refund_note: str | None = None,
         _retry_on_stale_keys: bool = True,
     ) -> TransactionResult:
         """One transaction of the catalogue, from journal row to result.
@@ -218,6 +295,8 @@ class TerminalClient:
             self.lane, kind, lambda t, b: self._request(row, extra, t, b, original),
             now=self._now(), amount_fen=amount_fen, trace=trace, original=original,
             reason=reason if kind is not Kind.REVERSAL else None,
+            operator=self.operator, supervisor=supervisor, refund_reason=refund_reason,
+            refund_note=refund_note,
         )
         result = self._exchange(row, entry, request, amount_fen, original)
         if (
@@ -226,11 +305,29 @@ class TerminalClient:
         ):
             log.info("%s answered A0 with kept keys: signing on and trying again", kind.value)
             self.sign_on()
+            self._saf_done(entry.id)  # refused with A0: it moved nothing, nothing to recover
             return self.run(kind, amount_fen=amount_fen, original=original, reason=reason,
-                            _retry_on_stale_keys=False)
+                            supervisor=supervisor, refund_reason=refund_reason,
+                            refund_note=refund_note, _retry_on_stale_keys=False)
         if kind is Kind.REVERSAL and original is not None and result.approved:
             self.journal.mark(original.id, EntryState.REVERSED)
         return result
+
+    def resend(self, entry: JournalEntry) -> TransactionResult:
+        """Send a journaled request again, unchanged (same trace), and complete its row.
+
+        How an unanswered refund is recovered: never reversed, resent until the
+        acquirer answers; it answers a repeat with its first answer."""
+        row = CATALOGUE[entry.kind]
+        original = self.journal.get(entry.original_id) if entry.original_id else None
+        if row.mac and self.security is not None and self._session_keys() is None:
+            self.sign_on()
+        request = message_from_json(entry.request, DIALECT)
+        if row.mac and self.security is not None:
+            keys = self._session_keys()
+            assert keys is not None
+            request, _ = sign(request, keys.mac_key, self.security.mac_algorithm, DIALECT)
+        return self._exchange(row, entry, request, entry.amount_fen, original)
 
     def _amount(
         self, row: TransactionType, amount_fen: int | None, original: JournalEntry | None
@@ -306,13 +403,16 @@ class TerminalClient:
         raw = encode(request, DIALECT)
         log.info("request %s trace=%s amount_fen=%s", kind.value, trace, amount_fen)
         try:
+            faultpoint.reach("before-send", kind.value, self.crash_at)
             self.link.send(raw)
+            faultpoint.reach("after-send", kind.value, self.crash_at)
             response, response_raw = self._await_response(request)
             self._check_mac(row, response, response_raw)
             result = self._result(row, request, response, entry, original)
         except (LinkError, ProtocolError, KeyboardInterrupt) as exc:
             reason = _safe_reason(exc)
             self.journal.mark(entry.id, EntryState.IN_DOUBT, reason)
+            self._saf_queue(entry.id, reason)
             if row.moves_money or kind is Kind.REVERSAL:
                 log.warning("%s trace=%s in doubt: %s", kind.value, trace, reason)
                 raise TransactionInDoubt(
@@ -331,13 +431,16 @@ class TerminalClient:
             reason = f"answered {result.response.code} ({result.response.meaning})"
             self.journal.mark(entry.id, EntryState.IN_DOUBT, reason)
             log.warning("%s trace=%s in doubt: %s", kind.value, trace, reason)
+            self._saf_queue(entry.id, reason)
             raise TransactionInDoubt(reason, kind=kind.value, trace=trace, amount_fen=amount_fen,
                                      field="39")
+        faultpoint.reach("before-commit", kind.value, self.crash_at)
         self.journal.complete(
             entry.id, now=self._now(), response_code=result.response.code, rrn=result.rrn,
             auth_code=result.auth_code, local_date=result.local_date,
             local_time=result.local_time, card=result.card,
         )
+        self._saf_done(entry.id)
         if kind is Kind.SIGN_ON and result.approved:
             self._take_keys(response)
             self.journal.set_batch(self.lane, result.batch)
@@ -419,6 +522,27 @@ class TerminalClient:
             original=original.as_original() if original is not None else None,
             journal_id=entry.id,
         )
+
+    # -- store and forward ---------------------------------------------------------------
+
+    def _saf_queue(self, entry_id: int, reason: str, *, again: bool = False) -> None:
+        """No valid answer: the prepared reversal (or resend) is now due. ``again``: also
+        an answered one (an approval for another card whose reversal got no answer)."""
+        db = getattr(self.journal, "connection", None)
+        item = saf.item_for(db, entry_id) if db is not None else None
+        if item is not None and (again or item.state is saf.SafState.PREPARED):
+            saf.set_state(db, item.id, saf.SafState.QUEUED, self._now(), error=reason)
+            log.warning("%s of entry %d queued: %s", item.action.value, entry_id, reason)
+
+    def _saf_done(self, entry_id: int) -> None:
+        """The exchange was answered: its prepared reversal is not needed."""
+        db = getattr(self.journal, "connection", None)
+        item = saf.item_for(db, entry_id) if db is not None else None
+        if item is not None and item.state in (saf.SafState.PREPARED, saf.SafState.QUEUED,
+                                               saf.SafState.FLAGGED):
+            state = (saf.SafState.CLEARED if item.state is saf.SafState.PREPARED
+                     else saf.SafState.ANSWERED)
+            saf.set_state(db, item.id, state, self._now())
 
     # -- working keys ------------------------------------------------------------------
 

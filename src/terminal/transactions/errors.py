@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from terminal.errors import LinkError, ProtocolError, TerminalError
 
-__all__ = ["NotSignedOn", "ResponseMismatch", "TransactionInDoubt"]
+if TYPE_CHECKING:
+    from terminal.transactions.result import TransactionResult
+
+__all__ = ["CardAlarm", "NotSignedOn", "ResponseMismatch", "TransactionInDoubt"]
 
 
 class TransactionInDoubt(LinkError):
@@ -36,3 +41,18 @@ class ResponseMismatch(ProtocolError):
 
 class NotSignedOn(TerminalError):
     """A money request needs working keys and the terminal gave none; nothing was sent."""
+
+
+class CardAlarm(TerminalError):
+    """An approval for another card than the one that paid the original.
+
+    The acquirer should have refused it. The alarm is journaled with the entry;
+    a void so approved is reversed at once (``reversal``: its answer, or None
+    when it is queued for recovery)."""
+
+    def __init__(
+        self, what: str, *, result: TransactionResult, reversal: TransactionResult | None
+    ) -> None:
+        self.result = result
+        self.reversal = reversal
+        super().__init__(what)

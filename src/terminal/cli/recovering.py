@@ -1,0 +1,51 @@
+"""``terminal recover``: resolve every entry left without an answer, now.
+
+Money commands do the same first, honouring the retry intervals of
+``[recovery]``; this one sends flagged entries too and does not wait. It
+reports what became of each entry; exit 0 when nothing is left open, 3 when
+something still waits for the acquirer (the link is down).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from terminal.cli.failures import EXIT_APPROVED, EXIT_LINK
+from terminal.cli.options import BaudrateOption, ConfigOption, JsonOption, PortOption, VerboseOption
+from terminal.cli.output import out, out_json
+from terminal.cli.transact import run_recovery
+from terminal.transactions.recovery import Outcome
+
+__all__ = ["register", "show_outcomes"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("recover")(recover_command)
+
+
+def recover_command(
+    port: PortOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    baudrate: BaudrateOption = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Send what is pending (reversals, refund resends) until answered; report each entry."""
+    outcomes = run_recovery(port, config, baudrate, on_demand=True)
+    open_ = [o for o in outcomes if not o.resolved]
+    if as_json:
+        out_json({"resolved": not open_, "entries": [o.to_dict() for o in outcomes]})
+    else:
+        show_outcomes(outcomes)
+        if not outcomes:
+            out("nothing pending")
+    raise typer.Exit(EXIT_LINK if open_ else EXIT_APPROVED)
+
+
+def show_outcomes(outcomes: list[Outcome]) -> None:
+    for o in outcomes:
+        amount = f" {o.amount_fen} fen" if o.amount_fen is not None else ""
+        code = f" code {o.response_code}" if o.response_code else ""
+        error = f" ({o.error})" if o.error else ""
+        out(f"#{o.journal_id} {o.transaction} trace {o.trace}{amount}: {o.action} -> "
+            f"{o.outcome}{code}{error}")

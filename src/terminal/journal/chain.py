@@ -1,0 +1,191 @@
+"""Tamper evidence: every write to the journal's money and authority tables is chained.
+
+Rows of ``entries`` change (pending, then approved), so a hash kept *in* a row
+cannot chain them. Instead every insert, update and delete of a chained table
+appends one record to ``chain`` (written by SQLite triggers in the same
+transaction as the change, so no code path can skip it): the row's full
+content as JSON, the previous record's hash, and the SHA-256 over both. A row
+is trustworthy when the chain is unbroken and its last record equals the row
+as it is now.
+
+:func:`verify` therefore finds
+
+* an *edited* row: its content differs from its last chain record;
+* an *inserted* row: a row that has no chain record at all;
+* a *deleted* row: a chain record whose row is gone;
+* an edited, inserted or deleted *chain record*: its hash, or its link to the
+  previous one, does not hold.
+
+What it cannot find alone is the newest rows *and* their records cut off the
+end together; :attr:`Verification.head` (the last hash) is printed so that a
+shop can note it elsewhere (end-of-day report) and compare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "CHAINED_COLUMNS",
+    "HASH_FUNCTION",
+    "Problem",
+    "Verification",
+    "chain_hash",
+    "row_json_sql",
+    "trigger_statements",
+    "verify",
+]
+
+#: The SQL function the triggers call; registered on every journal connection.
+HASH_FUNCTION = "journal_chain_hash"
+
+#: The columns each chained table's records hold, in this order (schema version 2).
+#: A migration that adds a column to one of these tables recreates its triggers.
+CHAINED_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "entries": (
+        "id", "lane", "kind", "state", "mti", "trace", "batch", "amount_fen", "request",
+        "created_at", "completed_at", "response_code", "rrn", "auth_code", "local_date",
+        "local_time", "card_masked", "card_token", "original_id", "original_rrn",
+        "original_trace", "original_batch", "original_date", "reason", "operator",
+        "supervisor", "refund_reason", "refund_note", "alarm",
+    ),
+    "operators": (
+        "id", "lane", "name", "role", "salt", "password_hash", "failures", "locked", "removed",
+        "created_at", "updated_at",
+    ),
+    "audit": (
+        "id", "lane", "at", "operator", "action", "authorised_by", "outcome", "detail",
+        "entry_id",
+    ),
+    "saf": (
+        "id", "lane", "entry_id", "action", "request", "state", "attempts", "next_at",
+        "last_error", "updated_at", "owner",
+    ),
+}
+
+
+def chain_hash(prev: str | None, table: str, op: str, row_id: Any, content: str | None) -> str:
+    """SHA-256 (hex) over the previous hash and one record; what the triggers store."""
+    digest = hashlib.sha256()
+    for part in (prev or "", table, op, str(row_id), content or ""):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def row_json_sql(table: str, alias: str) -> str:
+    """``json_object(...)`` over ``table``'s chained columns of row ``alias`` (NEW, OLD, t)."""
+    pairs = ", ".join(f"'{name}', {alias}.{name}" for name in CHAINED_COLUMNS[table])
+    return f"json_object({pairs})"
+
+
+def trigger_statements(table: str) -> tuple[str, ...]:
+    """The three triggers that append ``table``'s inserts, updates and deletes to ``chain``."""
+    statements = []
+    for op, alias in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
+        content = row_json_sql(table, alias)
+        statements.append(
+            f"""CREATE TRIGGER {table}_chain_{op} AFTER {op.upper()} ON {table} BEGIN
+                INSERT INTO chain (lane, tbl, row_id, op, content, prev_hash, hash)
+                SELECT {alias}.lane, '{table}', {alias}.id, '{op}', c.content, p.h,
+                       {HASH_FUNCTION}(p.h, '{table}', '{op}', {alias}.id, c.content)
+                FROM (SELECT {content} AS content) AS c,
+                     (SELECT COALESCE((SELECT hash FROM chain ORDER BY seq DESC LIMIT 1), '')
+                      AS h) AS p;
+            END"""
+        )
+    return tuple(statements)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing :func:`verify` found: which row (``table:id``, or ``chain:seq``) and what."""
+
+    row: str
+    problem: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"row": self.row, "problem": self.problem}
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of :func:`verify`: ok when no problem was found."""
+
+    records: int
+    rows: int
+    head: str
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "records": self.records, "rows": self.rows, "head": self.head,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def verify(connection: sqlite3.Connection) -> Verification:
+    """Check the triggers, the chain, then every chained row against its last record."""
+    problems: list[Problem] = []
+    triggers = connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    present = {row[0] for row in triggers}
+    for table in CHAINED_COLUMNS:
+        for op in ("insert", "update", "delete"):
+            if f"{table}_chain_{op}" not in present:
+                problems.append(Problem(
+                    "schema", f"trigger {table}_chain_{op} is missing: writes go unchained"
+                ))
+    last: dict[tuple[str, str], tuple[str, str | None]] = {}  # (tbl, id) -> (op, content)
+    prev = ""
+    count = 0
+    for seq, table, row_id, op, content, prev_hash, stored in connection.execute(
+        "SELECT seq, tbl, row_id, op, content, prev_hash, hash FROM chain ORDER BY seq"
+    ):
+        count += 1
+        where = f"{table}:{row_id}"
+        if (prev_hash or "") != prev:
+            problems.append(Problem(
+                where, f"chain record {seq} does not follow the one before it: a record"
+                " before it was deleted, or this one inserted",
+            ))
+        if chain_hash(prev_hash, table, op, row_id, content) != stored:
+            problems.append(Problem(where, f"chain record {seq} was edited or forged"))
+        prev = stored
+        last[(table, str(row_id))] = (op, content)
+    rows = 0
+    seen: set[tuple[str, str]] = set()
+    for table in CHAINED_COLUMNS:
+        for row_id, content in connection.execute(
+            f"SELECT t.id, {row_json_sql(table, 't')} FROM {table} AS t ORDER BY t.id"
+        ):
+            rows += 1
+            key = (table, str(row_id))
+            seen.add(key)
+            record = last.get(key)
+            if record is None or record[0] == "delete":
+                problems.append(Problem(f"{table}:{row_id}", "inserted outside the journal"))
+            elif record[1] != content:
+                problems.append(
+                    Problem(f"{table}:{row_id}", f"edited: {_changed(record[1], content)}")
+                )
+    for (table, row_id), (op, _) in last.items():
+        if op != "delete" and (table, row_id) not in seen:
+            problems.append(Problem(f"{table}:{row_id}", "deleted"))
+    return Verification(count, rows, prev, problems)
+
+
+def _changed(recorded: str | None, current: str) -> str:
+    """Which columns differ (names only: the values may be card data or hashes)."""
+    before = json.loads(recorded or "{}")
+    after = json.loads(current)
+    names = sorted(k for k in after if before.get(k) != after.get(k))
+    return ", ".join(names) if names else "content differs"

@@ -1,0 +1,238 @@
+"""The host's refund and void rules, checked before anything is sent.
+
+The acquirer enforces its own rules (the simulator does too); the host checks
+them first so that a wrong refund never reaches the wire and the cashier
+learns why at once, in Chinese and English. Every refusal is a
+:class:`Refused` with a stable rule id (scripts test it) and the figures that
+matter (what may still be refunded). The rules are small functions over the
+journal's view of the original and what followed it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from terminal.errors import TerminalError
+from terminal.journal import lookup
+from terminal.journal.entry import EntryState, JournalEntry
+from terminal.journal.store import Journal, OriginalNotFound
+from terminal.protocol.catalogue import CATALOGUE, Kind
+from terminal.transactions.amount import format_fen
+
+__all__ = [
+    "DEFAULT_WINDOW_DAYS",
+    "MESSAGES",
+    "REASON_LABELS",
+    "HostRules",
+    "NoOriginal",
+    "RefundReason",
+    "Refused",
+    "Rule",
+    "check_reason",
+    "default_operator",
+    "reason_text",
+    "refund_window_days",
+]
+
+DEFAULT_WINDOW_DAYS = 180
+
+
+class Rule(enum.StrEnum):
+    """Why the host refused; the value is what ``--json`` says in ``rule``."""
+
+    ORIGINAL_NOT_FOUND = "original-not-found"
+    ORIGINAL_NOT_APPROVED = "original-not-approved"
+    OVER_REFUNDABLE = "over-refundable"
+    OUTSIDE_WINDOW = "outside-window"
+    ALREADY_VOIDED = "already-voided"
+    HAS_REFUND = "has-refund"
+    SETTLED_BATCH = "settled-batch"
+    NEEDS_SUPERVISOR = "needs-supervisor"
+    BAD_PASSWORD = "bad-password"
+    LOCKED_OUT = "locked-out"
+    BAD_REASON = "bad-reason"
+
+
+#: Each rule's words for the cashier: Chinese, then English.
+MESSAGES: dict[Rule, tuple[str, str]] = {
+    Rule.ORIGINAL_NOT_FOUND: ("原交易不存在", "the original transaction is not in the journal"),
+    Rule.ORIGINAL_NOT_APPROVED: ("原交易未成功", "the original transaction was not approved"),
+    Rule.OVER_REFUNDABLE: ("退货金额超过可退金额", "the refund is more than can still be refunded"),
+    Rule.OUTSIDE_WINDOW: ("超过退货期限", "the original is older than the refund window"),
+    Rule.ALREADY_VOIDED: ("原交易已撤销", "the original has already been voided"),
+    Rule.HAS_REFUND: ("原交易已退货，不能撤销", "the original has a refund and cannot be voided"),
+    Rule.SETTLED_BATCH: (
+        "原交易已结算，不能撤销，请做退货",
+        "the original's batch is settled: it cannot be voided, refund it instead",
+    ),
+    Rule.NEEDS_SUPERVISOR: ("需要主管授权", "a supervisor must authorise this"),
+    Rule.BAD_PASSWORD: ("密码错误", "wrong password"),
+    Rule.LOCKED_OUT: ("操作员已锁定，请管理员解锁", "the operator is locked: an admin must unlock"),
+    Rule.BAD_REASON: ("退货原因无效", "name a refund reason (and a note with other)"),
+}
+
+
+class Refused(TerminalError):
+    """The host refused before sending anything. ``facts`` go into the JSON as they are."""
+
+    def __init__(self, rule: Rule, detail: str = "", **facts: Any) -> None:
+        chinese, english = MESSAGES[rule]
+        self.rule = rule
+        self.detail = detail
+        self.facts = facts
+        self.message = f"{chinese} / {english}" + (f": {detail}" if detail else "")
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"refused": True, "rule": self.rule.value, "message": self.message, **self.facts}
+
+
+class NoOriginal(Refused, OriginalNotFound):
+    """``original-not-found`` or ``original-not-approved``: also the journal's own
+    :class:`~terminal.journal.store.OriginalNotFound`, which callers already catch."""
+
+
+class RefundReason(enum.StrEnum):
+    """Why money goes back; journaled with the refund and printed on its slip."""
+
+    RETURNED = "returned"
+    WRONG_AMOUNT = "wrong-amount"
+    DUPLICATE = "duplicate"
+    NOT_PROVIDED = "not-provided"
+    OTHER = "other"
+
+
+#: What a slip and a screen say for each reason: Chinese, then English.
+REASON_LABELS: dict[RefundReason, str] = {
+    RefundReason.RETURNED: "顾客退货 returned",
+    RefundReason.WRONG_AMOUNT: "金额错误 wrong amount",
+    RefundReason.DUPLICATE: "重复交易 duplicate",
+    RefundReason.NOT_PROVIDED: "未提供商品或服务 not provided",
+    RefundReason.OTHER: "其他 other",
+}
+
+
+def reason_text(reason: RefundReason, note: str | None) -> str:
+    """The reason as journaled for people (printed on the refund slip)."""
+    label = REASON_LABELS[reason]
+    return f"{label}: {note}" if note else label
+
+
+def check_reason(reason: str | None, note: str | None) -> tuple[RefundReason, str | None]:
+    """A known reason, and a note when the reason is ``other``; refused otherwise."""
+    try:
+        known = RefundReason(reason or "")
+    except ValueError:
+        choices = ", ".join(r.value for r in RefundReason)
+        raise Refused(Rule.BAD_REASON, f"--reason must be one of {choices}") from None
+    note = (note or "").strip() or None
+    if known is RefundReason.OTHER and note is None:
+        raise Refused(Rule.BAD_REASON, "--reason other needs --note TEXT")
+    if note is not None and len(note) > 200:
+        raise Refused(Rule.BAD_REASON, "--note is at most 200 characters")
+    return known, note
+
+
+def refund_window_days(config: Mapping[str, Any]) -> int:
+    """``[refunds] window_days`` (checked by the config schema), else 180."""
+    return int(config.get("refunds", {}).get("window_days", DEFAULT_WINDOW_DAYS))
+
+
+def default_operator(config: Mapping[str, Any]) -> str | None:
+    """``[operators] default_operator``: the cashier when ``--operator`` is not given."""
+    value = config.get("operators", {}).get("default_operator")
+    return str(value) if value else None
+
+
+@dataclass(frozen=True)
+class HostRules:
+    """The rules of one lane's journal. ``today`` is injected (refund windows, tests)."""
+
+    journal: Journal
+    lane: str
+    window_days: int = DEFAULT_WINDOW_DAYS
+    today: Callable[[], date] = date.today
+
+    def original(
+        self, kind: Kind, *, rrn: str | None = None, trace: str | None = None,
+        date_mmdd: str | None = None,
+    ) -> JournalEntry:
+        """The approved original a ``kind`` names (by RRN, or trace and date)."""
+        if not rrn and not trace:
+            raise NoOriginal(
+                Rule.ORIGINAL_NOT_FOUND, "name the original by --rrn, or --trace and --date"
+            )
+        shown = f"{int(trace):06d}" if trace and trace.isdigit() else trace
+        wanted = f"RRN {rrn}" if rrn else f"trace {shown}"
+        if not rrn and date_mmdd:
+            wanted += f" of {date_mmdd}"
+        found = lookup.candidates(
+            self.journal, self.lane, CATALOGUE[kind].originals, rrn=rrn, trace=trace,
+            date_mmdd=date_mmdd,
+        )
+        if not found:
+            raise NoOriginal(Rule.ORIGINAL_NOT_FOUND, f"no {wanted} in the journal",
+                             original=wanted)
+        approved = [e for e in found if e.state is EntryState.APPROVED]
+        if not approved:
+            return self._not_approved(found[0], wanted)
+        return approved[0]
+
+    def check_void(self, original: JournalEntry) -> None:
+        """A void is whole, of the open batch, once, and not of a sale with a refund."""
+        later = lookup.followers(self.journal, original.id)
+        facts = _figures(original, later)
+        if lookup.voided(later):
+            raise Refused(Rule.ALREADY_VOIDED, f"{_name(original)} is voided", **facts)
+        current = self.journal.batch(self.lane)
+        if original.batch != current:
+            raise Refused(
+                Rule.SETTLED_BATCH, f"{_name(original)} is of batch {original.batch},"
+                f" the open batch is {current}", **facts,
+            )
+        if any(e.kind is Kind.REFUND and e.state in lookup.COMMITTED for e in later):
+            raise Refused(Rule.HAS_REFUND, f"{_name(original)} has a refund", **facts)
+
+    def check_refund(self, original: JournalEntry, amount_fen: int) -> None:
+        """At most what is left, within the window, never of a voided original."""
+        later = lookup.followers(self.journal, original.id)
+        facts = _figures(original, later)
+        if lookup.voided(later):
+            raise Refused(Rule.ALREADY_VOIDED, f"{_name(original)} is voided", **facts)
+        made = datetime.fromisoformat(original.created_at).date()
+        age = (self.today() - made).days
+        if age > self.window_days:
+            raise Refused(
+                Rule.OUTSIDE_WINDOW,
+                f"{_name(original)} is {age} days old; the window is {self.window_days} days",
+                age_days=age, window_days=self.window_days, **facts,
+            )
+        if amount_fen > facts["refundable_fen"]:
+            raise Refused(
+                Rule.OVER_REFUNDABLE,
+                f"{format_fen(amount_fen)} yuan asked, {format_fen(facts['refundable_fen'])}"
+                " yuan can still be refunded", requested_fen=amount_fen, **facts,
+            )
+
+    def _not_approved(self, entry: JournalEntry, wanted: str) -> JournalEntry:
+        raise NoOriginal(
+            Rule.ORIGINAL_NOT_APPROVED,
+            f"the {entry.kind.value} with {wanted} is {entry.state.value}",
+            original=wanted, state=entry.state.value,
+        )
+
+
+def _figures(original: JournalEntry, later: list[JournalEntry]) -> dict[str, Any]:
+    refunded = lookup.refunded_fen(later)
+    amount = original.amount_fen or 0
+    left = 0 if lookup.voided(later) else max(amount - refunded, 0)
+    return {"original_fen": amount, "refunded_fen": refunded, "refundable_fen": left,
+            "original": original.as_original().to_dict()}
+
+
+def _name(entry: JournalEntry) -> str:
+    return f"{entry.kind.value} RRN {entry.rrn or '-'} trace {entry.trace}"

@@ -1,0 +1,110 @@
+"""Each refusal of the host (rules and authority) on the command line: exit 4, its rule id,
+Chinese and English, and the simulator saw no request (its books and the journal unchanged)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from simulator.ledger import Ledger
+from terminal.cli.app import app
+from terminal.cli.paths import data_paths
+from terminal.journal import Journal
+
+runner = CliRunner()
+SUPERVISOR = ["--supervisor", "sue", "--password-stdin"]
+
+
+def run(*args: str, stdin: str | None = None):
+    return runner.invoke(app, list(args), input=stdin)
+
+
+def seen_by_simulator() -> tuple[int, int]:
+    """(entries in the simulator's books, entries in the journal)."""
+    books = Ledger(data_paths().simulator_books)
+    try:
+        booked = len(books)
+    finally:
+        books.close()
+    with Journal(data_paths().journal) as journal:
+        return booked, len(journal.entries())
+
+
+@pytest.fixture
+def paid():
+    assert run("operator", "add", "boss", "--role", "admin", "--password-stdin",
+               stdin="boss-pw\n").exit_code == 0
+    assert run("operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
+               "--password-stdin", stdin="boss-pw\nsue-pw\n").exit_code == 0
+    assert run("operator", "add", "carl", "--role", "cashier", "--admin", "boss",
+               "--password-stdin", stdin="boss-pw\ncarl-pw\n").exit_code == 0
+    outcome = run("sale", "10.00", "--json", "--operator", "carl")
+    assert outcome.exit_code == 0, outcome.output
+    return json.loads(outcome.stdout)
+
+
+def refused(args: list[str], stdin: str | None, rule: str) -> dict:
+    before = seen_by_simulator()
+    outcome = run(*args, "--json", stdin=stdin)
+    assert outcome.exit_code == 4, outcome.output
+    shown = json.loads(outcome.stdout)
+    assert (shown["refused"], shown["rule"]) == (True, rule)
+    assert seen_by_simulator() == before, "the simulator saw a request"
+    return shown
+
+
+def test_void_without_a_supervisor_is_refused(paid):
+    shown = refused(["void", "--rrn", paid["rrn"]], None, "needs-supervisor")
+    assert "需要主管授权" in shown["message"] and "supervisor" in shown["message"]
+
+
+def test_refund_authorised_by_a_cashier_is_refused(paid):
+    refused(["refund", "1.00", "--rrn", paid["rrn"], "--reason", "returned",
+             "--supervisor", "carl", "--password-stdin"], "carl-pw\n", "needs-supervisor")
+
+
+def test_settle_with_a_wrong_password_is_refused(paid):
+    shown = refused(["settle", *SUPERVISOR], "wrong\n", "bad-password")
+    assert shown["failures"] == 1
+
+
+def test_a_supervisor_locked_by_five_wrong_passwords_is_refused_even_with_the_right_one(paid):
+    for _ in range(4):
+        refused(["void", "--rrn", paid["rrn"], *SUPERVISOR], "wrong\n", "bad-password")
+    refused(["void", "--rrn", paid["rrn"], *SUPERVISOR], "wrong\n", "locked-out")
+    refused(["void", "--rrn", paid["rrn"], *SUPERVISOR], "sue-pw\n", "locked-out")
+
+
+def test_refund_over_what_is_left_is_refused_with_the_figures(paid):
+    shown = refused(["refund", "10.01", "--rrn", paid["rrn"], "--reason", "returned",
+                     *SUPERVISOR], "sue-pw\n", "over-refundable")
+    assert (shown["refundable_fen"], shown["refunded_fen"]) == (1000, 0)
+    assert "退货金额超过可退金额" in shown["message"]
+
+
+def test_void_of_an_unknown_rrn_is_refused_as_original_not_found(paid):
+    refused(["void", "--rrn", "123456789012", *SUPERVISOR], "sue-pw\n", "original-not-found")
+
+
+def test_a_refund_needs_a_reason_and_other_needs_a_note(paid):
+    missing = run("refund", "1.00", "--rrn", paid["rrn"], *SUPERVISOR, stdin="sue-pw\n")
+    assert missing.exit_code == 2 and "--reason" in missing.output
+    bare = run("refund", "1.00", "--rrn", paid["rrn"], "--reason", "other", *SUPERVISOR,
+               stdin="sue-pw\n")
+    assert bare.exit_code == 2 and "--note" in bare.output
+
+
+def test_an_authorised_refund_is_journaled_with_cashier_supervisor_reason_and_audited(paid):
+    outcome = run("refund", "4.00", "--rrn", paid["rrn"], "--reason", "other", "--note",
+                  "box damaged", "--operator", "carl", "--json", *SUPERVISOR, stdin="sue-pw\n")
+    assert outcome.exit_code == 0, outcome.output
+    found = json.loads(run("lookup", "--kind", "refund", "--json").stdout)
+    assert [(f["operator"], f["supervisor"], f["reason"], f["note"], f["amount_fen"])
+            for f in found] == [("carl", "sue", "other", "box damaged", 400)]
+    status = json.loads(run("status", "--rrn", paid["rrn"], "--json").stdout)
+    assert (status["refunded_fen"], status["refundable_fen"]) == (400, 600)
+    trail = json.loads(run("audit", "--json").stdout)
+    assert ("carl", "refund", "sue", "authorised") in [
+        (r["operator"], r["action"], r["authorised_by"], r["outcome"]) for r in trail]
