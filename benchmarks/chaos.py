@@ -14,18 +14,20 @@ the scenario language at one point of the exchange under test:
 * ``reversal`` — the reversal that recovers an in-doubt original (the original's
   response is made late so that there is one), the fault striking the 0400.
 
-Recovery is what the POS's message tells the operator to do today: reverse the
-transaction in doubt (``terminal reverse --trace N``), again while the reversal
-itself is in doubt, up to three times. (Automatic recovery, store-and-forward
-reversal and resending non-reversible refunds are the journal issue's, not yet
-built; where only they could settle a cell, the cell says so.)
+Recovery is what a shop's POS does (issue 8): every money command, and
+``terminal recover``, first runs :func:`terminal.transactions.recovery.recover`
+over the journal's store-and-forward queue — in-doubt reversible entries are
+reversed (a 25 answer: never booked), refunds are resent unchanged. The harness
+restarts the POS (a fresh client on the same journal and port) ``retry_seconds``
+later, again and again, until a round has nothing left to do or the attempts
+run out; then ``terminal recover`` (on demand, flagged rows too) once more.
 
 After recovery each cell asserts: the journal holds nothing unknown (no pending
 or in-doubt entry); the journal's approved money entries equal the simulator's
 booked, unreversed ones, kind, trace and amount each; and every failure the POS
 saw came as a clear message (an in-doubt error naming its trace). A cell left
-with an entry in doubt whose books otherwise agree is OPEN (automatic recovery's
-work); one whose books disagree beyond that is FAIL. Exit 1 on any FAIL.
+with an entry in doubt whose books otherwise agree is OPEN (recovery did not
+converge); one whose books disagree beyond that is FAIL. Exit 1 on any FAIL.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -53,6 +56,7 @@ from terminal.link import LinkTimers, SerialLink
 from terminal.protocol.catalogue import Kind
 from terminal.transactions.client import Security, TerminalClient
 from terminal.transactions.errors import TransactionInDoubt
+from terminal.transactions.recovery import RecoveryLimits, recover
 
 __all__ = ["KINDS", "POINTS", "Cell", "matrix", "run_cell"]
 
@@ -78,6 +82,15 @@ _SETUP: dict[str, tuple[str, ...]] = {
 POINTS = ("request", "ack", "response", "pos_ack", "reversal")
 FAULTS = tuple(k.value for k in FaultKind if k is not FaultKind.PAPER_OUT)
 _SECONDS = {"delay": 5.0, "disconnect": 5.0, "power_cycle": 3.0}
+#: Kinds that hit every frame at their point unless bounded. The injector counts an
+#: identical request as the same exchange however late it comes, so unbounded they would
+#: strike every unchanged resend of a refund and every retried 0400 too: a fault that never
+#: ends. Bounded to one exchange's sends, each cell's fault stays one fault.
+_EVERY_FRAME = ("delay", "no_ack", "late_response")
+_ONE_EXCHANGE = LinkTimers().max_sends
+#: The shop's recovery settings (the ``[recovery]`` defaults).
+LIMITS = RecoveryLimits()
+_EPOCH = datetime(2026, 1, 5, 9, 0)
 
 
 @dataclass
@@ -134,17 +147,29 @@ def run_cell(kind: str, point: str, fault: str, folder: Path) -> Cell:
                              restart=build)
     journal = Journal(folder / "journal.sqlite")
     port = serial.serial_for_url("sim://", simulator=injector, clock=clock, timeout=0.05)
+
+    def wall() -> datetime:
+        """The fake clock as a date: recovery's retry intervals pass when the clock does."""
+        return _EPOCH + timedelta(seconds=clock.now())
+
+    def start_pos() -> TerminalClient:
+        """A POS (re)started on the same journal and port; working keys come from the journal."""
+        return TerminalClient(SerialLink(port, timers, clock), TerminalSettings(),
+                              journal=journal, token_key=KEY, security=Security(),
+                              response_timeout=timers.response_timeout, clock=clock,
+                              wall_time=wall)
+
     try:
-        client = TerminalClient(SerialLink(port, timers, clock), TerminalSettings(),
-                                journal=journal, token_key=KEY, security=Security(),
-                                response_timeout=timers.response_timeout, clock=clock)
+        client = start_pos()
         assert client.sign_on().approved  # working keys: every money message is MACed
         originals: dict[str, Any] = {}
         for name in _SETUP[kind]:
             make = KINDS[name] if name != "completion" else KINDS["preauth_complete"]
             originals[name] = make(client, originals)
             assert originals[name].approved, f"setup {name}: {originals[name].response}"
-        cell.outcome = _run_and_recover(client, journal, KINDS[kind], originals, cell)
+        cell.outcome = _run(client, KINDS[kind], originals, cell)
+        if cell.outcome != "error":
+            cell.outcome += _recover(start_pos, journal, clock, injector, cell)
         # Let every fault run its course (a terminal switched off comes back on).
         clock.advance(60.0)
         injector.poll()
@@ -162,12 +187,14 @@ def run_cell(kind: str, point: str, fault: str, folder: Path) -> Cell:
 
 def _scenario(fault: str, point: str, exchange: int):
     entry: dict[str, Any] = {"kind": fault}
+    if fault in _EVERY_FRAME:
+        entry["times"] = _ONE_EXCHANGE
     if fault in _SECONDS:
         entry["seconds"] = _SECONDS[fault]
     faults = []
     if point == "reversal":
         # Make the original's answer late, so the POS must reverse it; strike the 0400.
-        faults.append({"kind": "late_response", "exchange": exchange})
+        faults.append({"kind": "late_response", "exchange": exchange, "times": _ONE_EXCHANGE})
         entry.update(mti="0400", point="request" if fault not in ("no_ack",) else "ack")
     else:
         entry.update(exchange=exchange, point=point)
@@ -175,36 +202,48 @@ def _scenario(fault: str, point: str, exchange: int):
     return parse_scenario({"version": 1, "name": f"{fault}@{point}", "faults": faults})
 
 
-def _run_and_recover(client, journal, make, originals, cell: Cell) -> str:
+def _run(client, make, originals, cell: Cell) -> str:
+    """The transaction under test; an in-doubt failure must name its trace."""
     try:
         result = make(client, originals)
-        outcome = "approved" if result.approved else f"declined {result.response.code}"
+        return "approved" if result.approved else f"declined {result.response.code}"
     except TransactionInDoubt as exc:
         if not exc.trace or (str(exc.trace) not in str(exc) and "trace" not in str(exc)):
             cell.problems.append(f"in-doubt message names no trace: {exc}")
-        outcome = "in doubt"
+        return "in doubt"
     except TerminalError as exc:
         cell.problems.append(f"unclear failure {type(exc).__name__}: {exc}")
         return "error"
-    for _ in range(3):
-        open_entries = [e for e in journal.entries()
-                        if e.state in (EntryState.PENDING, EntryState.IN_DOUBT)]
-        if not open_entries:
+
+
+def _recover(start_pos, journal: Journal, clock: FakeClock, injector: FaultInjector,
+             cell: Cell) -> str:
+    """Restart the POS ``retry_seconds`` apart, each start running recovery first, until a
+    start finds nothing to do; then ``terminal recover`` once on demand if anything is left.
+
+    Each outcome must name its trace (what the operator reads on stderr), and every
+    unresolved one must say why.
+    """
+    said = []
+    rounds = [False] * (LIMITS.max_attempts + 1) + [True]
+    for on_demand in rounds:
+        clock.advance(LIMITS.retry_seconds + 1.0)  # the POS restarted later
+        injector.poll()
+        if on_demand and not _open_entries(journal):
             break
-        for entry in open_entries:
-            if entry.kind is Kind.REVERSAL:
-                continue
-            if not entry.type.reversible:
-                cell.open.append(f"{entry.kind.value} {entry.trace} in doubt, not reversible")
-                return outcome
-            try:
-                outcome += f" → reversal {client.reverse(entry.trace).response.code}"
-            except TransactionInDoubt:
-                outcome += " → reversal in doubt"
-            except TerminalError as exc:
-                outcome += f" → reverse refused ({type(exc).__name__})"
-                break
-    return outcome
+        outcomes = recover(start_pos(), limits=LIMITS, on_demand=on_demand)
+        for o in outcomes:
+            if not o.trace or (not o.resolved and not o.error):
+                cell.problems.append(f"unclear recovery message: {o}")
+            said.append(f"{o.action} {o.outcome}" + (f" {o.response_code}"
+                                                      if o.response_code else ""))
+        if not outcomes and not on_demand:
+            break
+    return "".join(f" → {s}" for s in said)
+
+
+def _open_entries(journal: Journal) -> list[Any]:
+    return [e for e in journal.entries() if e.state in (EntryState.PENDING, EntryState.IN_DOUBT)]
 
 
 def _compare(journal: Journal, injector: FaultInjector, cell: Cell) -> None:

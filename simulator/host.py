@@ -385,7 +385,8 @@ class VirtualTerminal:
                 delta=undo, original_id=original.id,
             )
         )
-        if original.id is not None and undo:
+        if original.id is not None and original.approved and not original.reversed:
+            # Even when no balance moves (a completion of the whole hold): the books drop it.
             self.ledger.mark_reversed(original.id)
         log.info("reversed %s trace %s (%d fen back)", original.kind, trace, undo)
         return self._reply(request, now, Rc.APPROVED, trace=trace, extra={37: entry.rrn})

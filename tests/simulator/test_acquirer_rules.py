@@ -260,6 +260,17 @@ def test_a_reversal_undoes_the_sale_exactly_once(terminal, cards):
     assert terminal.ledger.totals("000001").debit_count == 0
 
 
+def test_a_reversal_of_a_completion_of_the_whole_hold_drops_it_from_the_books(terminal, cards):
+    # The completion moves no balance (the hold becomes the debit), yet it is a debit.
+    held = terminal.handle(transaction("preauth", 10_000, trace="000001"), NOW)
+    request = transaction("preauth_complete", 10_000, trace="000002", original=held)
+    assert terminal.handle(request, NOW)[39] == "00"
+    assert terminal.ledger.totals("000001").debit_count == 1
+    assert terminal.handle(reversal(request), NOW)[39] == "00"
+    assert terminal.ledger.totals("000001").debit_count == 0
+    assert terminal.ledger.balance(cards["approved"]) == cards["approved"].balance - 10_000
+
+
 def test_a_reversal_of_something_never_booked_is_25_and_changes_nothing(terminal, cards):
     _paid(terminal, trace="000001")
     _refused(terminal, cards, reversal(sale(10_000, trace="000002")), "25")
