@@ -129,3 +129,15 @@ def test_the_print_queue_lives_in_the_journal_database():
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"entries", "print_jobs"} <= tables
     assert db.execute("SELECT count(*) FROM print_jobs WHERE state = 'printed'").fetchone()[0] == 2
+
+
+def test_the_slip_names_the_operator_on_the_fresh_print_and_on_the_reprint():
+    fresh = runner.invoke(app, ["sale", "5.00", "--operator", "c07", "--print"])
+    assert fresh.exit_code == 0, fresh.output
+    again = runner.invoke(app, ["reprint", "--last"])
+    assert again.exit_code == 0, again.output
+    for outcome in (fresh, again):
+        rows = [line.split() for line in paper(outcome).text["Description"].splitlines()
+                if "操作员 OPER" in line]  # the row is left out while it has no value
+        assert rows and {row[-1] for row in rows} == {"c07"}
+

@@ -177,14 +177,15 @@ def print_transaction(
 
 
 def _journaled_extras(result: TransactionResult) -> dict[str, Any]:
-    """What the slip shows that the result does not carry: the refund's reason and the
-    entry mode (field 22), from the journal entry the result was written to."""
+    """What the slip shows that the result does not carry: the refund's reason, the
+    entry mode (field 22) and the operator, from the journal entry the result was written to."""
     if result.journal_id is None or result.kind not in RECEIPT_KINDS:
         return {}
     with Journal(data_paths().journal) as journal:
         entry = journal.get(result.journal_id)
     rebuilt = receipt_from_entry(entry, merchant_name="", simulated=False)
-    return {"reason": rebuilt.reason, "entry_mode": rebuilt.entry_mode}
+    return {"reason": rebuilt.reason, "entry_mode": rebuilt.entry_mode,
+            "operator": rebuilt.operator}
 
 
 def _settlement_report(

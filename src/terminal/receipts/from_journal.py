@@ -62,6 +62,7 @@ def receipt_from_entry(
         year=year,
         original=original,
         reason=entry.reason if entry.kind is Kind.REFUND else None,
+        operator=entry.operator,
         simulated=simulated,
     )
 
