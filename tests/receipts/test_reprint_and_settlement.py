@@ -141,3 +141,22 @@ def test_the_slip_names_the_operator_on_the_fresh_print_and_on_the_reprint():
                 if "操作员 OPER" in line]  # the row is left out while it has no value
         assert rows and {row[-1] for row in rows} == {"c07"}
 
+
+def test_preauth_its_actions_and_reverse_print_their_slips():
+    def printed(*args: str) -> tuple[dict, str]:
+        outcome = runner.invoke(app, [*args, "--print", "--json"])
+        assert outcome.exit_code == 0, outcome.output
+        slip = Image.open(PNG.search(outcome.stderr).group(1)).text["Description"]
+        return json.loads(outcome.stdout), slip
+
+    hold, slip = printed("preauth", "50.00")
+    assert "预授权 PRE-AUTH" in slip
+    done, slip = printed("preauth", "complete", "45.00", "--rrn", hold["rrn"])
+    assert "预授权完成 AUTH COMPLETE" in slip and "RMB 45.00" in slip
+    _, slip = printed("preauth", "void", "--rrn", done["rrn"])
+    assert "预授权完成撤销 COMPLETE VOID" in slip
+    other, _ = printed("preauth", "8.00")
+    _, slip = printed("preauth", "cancel", "--rrn", other["rrn"])
+    assert "预授权撤销 PRE-AUTH CANCEL" in slip
+    _, slip = printed("reverse", "--trace", sale("3.00")["trace"])
+    assert "冲正 REVERSAL" in slip

@@ -154,6 +154,8 @@ def preauth(
     config: ConfigOption = None,
     baudrate: BaudrateOption = None,
     verbose: VerboseOption = 0,
+    print_slips: PrintOption = False,
+    printer: PrinterOption = None,
 ) -> None:
     """Pre-authorize AMOUNT; or cancel, complete (AMOUNT) or void the completion of one."""
     action, rest = (words[0], words[1:]) if words[0] in _PREAUTH_ACTIONS else ("new", words)
@@ -161,21 +163,22 @@ def preauth(
         raise Failure(f"preauth {'complete ' if action == 'complete' else ''}needs one AMOUNT")
     if action in ("cancel", "void") and rest:
         raise Failure(f"preauth {action} takes no amount (it is the original's)")
+    slips = {"printer": printer, "print_slips": print_slips}
     if action == "new":
         fen = _fen(rest[0])
-        _run(lambda c: c.preauth(fen), port, card, config, baudrate, as_json, False)
+        _run(lambda c: c.preauth(fen), port, card, config, baudrate, as_json, False, **slips)
         return
     _reference(rrn, trace, date)
     if action == "cancel":
         _run(lambda c: c.preauth_cancel(rrn=rrn, trace=trace, date=date), port, card, config,
-             baudrate, as_json, False)
+             baudrate, as_json, False, **slips)
     elif action == "complete":
         fen = _fen(rest[0])
         _run(lambda c: c.preauth_complete(fen, rrn=rrn, trace=trace, date=date), port, card,
-             config, baudrate, as_json, False)
+             config, baudrate, as_json, False, **slips)
     else:
         _run(lambda c: c.completion_void(rrn=rrn, trace=trace, date=date), port, card, config,
-             baudrate, as_json, False)
+             baudrate, as_json, False, **slips)
 
 
 def reverse(
@@ -185,11 +188,14 @@ def reverse(
     config: ConfigOption = None,
     baudrate: BaudrateOption = None,
     verbose: VerboseOption = 0,
+    print_slips: PrintOption = False,
+    printer: PrinterOption = None,
 ) -> None:
     """Reverse (冲正) a sale, void, pre-auth or completion left in doubt, by its trace."""
     if not trace.isdigit() or not 1 <= len(trace) <= 6:
         raise Failure(f"--trace is up to 6 digits, got {trace!r}", EXIT_USAGE)
-    _run(lambda c: c.reverse(trace), port, None, config, baudrate, as_json, False)
+    _run(lambda c: c.reverse(trace), port, None, config, baudrate, as_json, False,
+         printer=printer, print_slips=print_slips)
 
 
 def settle(

@@ -1,6 +1,6 @@
 """Printing receipts from the command line: the printer URL, the queue, the virtual paper.
 
-Shared by every command that prints (``sale``/``void``/``refund``/``settle``
+Shared by every command that prints (``sale``/``void``/``refund``/``preauth``/``reverse``/``settle``
 ``--print``, ``reprint``, ``printer queue --print``). The printer is ``--printer
 URL``, else ``$TERMINAL_PRINTER``, else ``url`` in the config file's
 ``[printer]`` table, else ``virtual://`` (the virtual printer, whose paper is
