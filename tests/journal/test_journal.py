@@ -12,10 +12,14 @@ from typer.testing import CliRunner
 
 from terminal.cli.app import app
 from terminal.config import TerminalSettings
+from terminal.database import open_database, transaction
 from terminal.errors import ConfigError, LinkTimeout
 from terminal.journal import SCHEMA_VERSION, EntryState, Journal, OriginalNotFound
+from terminal.journal.chain import HASH_FUNCTION, chain_hash, verify
+from terminal.journal.schema import MIGRATIONS
 from terminal.protocol import Message, Tpdu, decode, encode
 from terminal.protocol.catalogue import Kind
+from terminal.receipts.from_journal import receipt_from_entry
 from terminal.transactions.client import TerminalClient
 from terminal.transactions.errors import TransactionInDoubt
 
@@ -189,3 +193,31 @@ def test_no_full_card_number_in_the_journal_file(path):
     assert b"622609******0048" in stored
     assert PAN.encode() not in stored
     assert bytes.fromhex(PAN) not in stored
+
+
+def test_an_exchange_journals_where_it_went_and_a_reprint_believes_it_over_the_lane_port(path):
+    with Journal(path) as journal:
+        client = TerminalClient(InspectingLink(path), SETTINGS, journal=journal, token_key=KEY,
+                                wall_time=lambda: NOW, simulated=False)
+        entry = journal.get(client.sale(1234).journal_id)
+    assert entry.simulated is False
+    assert not receipt_from_entry(entry, merchant_name="", simulated=True).simulated
+
+
+def test_a_version_2_journal_is_upgraded_with_its_rows_unmarked_and_its_chain_whole(path):
+    db = open_database(path, MIGRATIONS[:2], what="journal",
+                       functions={HASH_FUNCTION: chain_hash})
+    with transaction(db):
+        db.execute(
+            "INSERT INTO entries (lane, kind, state, mti, trace, batch, request, created_at)"
+            " VALUES (?, 'sale', 'approved', '0200', '000001', '000001', '{}', ?)",
+            (LANE, NOW.isoformat()),
+        )
+    db.close()
+    with Journal(path) as journal:
+        [entry] = journal.entries()
+        assert (entry.simulated, entry.card_organisation) == (None, None)
+        assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert verify(journal.connection).ok
+        # an old entry's reprint follows the lane's port, as before
+        assert receipt_from_entry(entry, merchant_name="", simulated=True).simulated

@@ -160,3 +160,18 @@ def test_preauth_its_actions_and_reverse_print_their_slips():
     assert "预授权撤销 PRE-AUTH CANCEL" in slip
     _, slip = printed("reverse", "--trace", sale("3.00")["trace"])
     assert "冲正 REVERSAL" in slip
+
+
+def test_a_reprint_says_simulator_and_the_card_organisation_as_the_first_print_did(
+    monkeypatch,
+):
+    first = runner.invoke(app, ["sale", "6.00", "--print"])
+    assert first.exit_code == 0, first.output
+    monkeypatch.setenv("TERMINAL_PORT", "socket://192.0.2.1:9")  # the lane's port changed since
+    again = runner.invoke(app, ["reprint", "--last"])
+    assert again.exit_code == 0, again.output
+    for outcome in (first, again):
+        text = paper(outcome).text["Description"]
+        assert "模拟 SIMULATOR" in text
+        rows = [line.split() for line in text.splitlines() if "卡组织 ISSUER" in line]
+        assert rows and {row[-1] for row in rows} == {"CUP"}

@@ -173,8 +173,8 @@ def _find_entry(
 
 
 def _entry_receipt(entry: JournalEntry, config: dict[str, Any]) -> ReceiptData:
-    """The entry's slip. Simulated when this lane's port is the simulator: the journal
-    does not record the port, and a lane's journal is written through its port."""
+    """The entry's slip, simulated when the journal says the exchange went to the
+    simulator. Entries written before it said so follow this lane's port."""
     settings = TerminalSettings.from_config(config)
     return receipt_from_entry(
         entry, merchant_name=settings.merchant_name, simulated=_port_is_simulator(config),

@@ -220,7 +220,7 @@ def _client(
                 operator=operator or default_operator(chosen.data),
                 rules=HostRules(journal, settings.terminal_id,
                                 window_days=refund_window_days(chosen.data)),
-                crash_at=os.environ.get(CRASH_ENV) or None,
+                crash_at=os.environ.get(CRASH_ENV) or None, simulated=is_simulator(url),
             )
             if resolve:
                 outcomes = recover(client, limits=RecoveryLimits.from_config(chosen.data))

@@ -32,6 +32,7 @@ from typing import Any
 
 __all__ = [
     "CHAINED_COLUMNS",
+    "ENTRIES_COLUMNS_V2",
     "HASH_FUNCTION",
     "Problem",
     "Verification",
@@ -44,16 +45,20 @@ __all__ = [
 #: The SQL function the triggers call; registered on every journal connection.
 HASH_FUNCTION = "journal_chain_hash"
 
-#: The columns each chained table's records hold, in this order (schema version 2).
+#: The chained columns of ``entries`` at schema version 2 (what its migration's triggers
+#: hold: a journal upgraded from version 1 runs them before the later columns exist).
+ENTRIES_COLUMNS_V2: tuple[str, ...] = (
+    "id", "lane", "kind", "state", "mti", "trace", "batch", "amount_fen", "request",
+    "created_at", "completed_at", "response_code", "rrn", "auth_code", "local_date",
+    "local_time", "card_masked", "card_token", "original_id", "original_rrn",
+    "original_trace", "original_batch", "original_date", "reason", "operator",
+    "supervisor", "refund_reason", "refund_note", "alarm",
+)
+
+#: The columns each chained table's records hold, in this order (the current schema).
 #: A migration that adds a column to one of these tables recreates its triggers.
 CHAINED_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "entries": (
-        "id", "lane", "kind", "state", "mti", "trace", "batch", "amount_fen", "request",
-        "created_at", "completed_at", "response_code", "rrn", "auth_code", "local_date",
-        "local_time", "card_masked", "card_token", "original_id", "original_rrn",
-        "original_trace", "original_batch", "original_date", "reason", "operator",
-        "supervisor", "refund_reason", "refund_note", "alarm",
-    ),
+    "entries": (*ENTRIES_COLUMNS_V2, "simulated", "card_organisation"),  # version 3
     "operators": (
         "id", "lane", "name", "role", "salt", "password_hash", "failures", "locked", "removed",
         "created_at", "updated_at",
@@ -78,17 +83,20 @@ def chain_hash(prev: str | None, table: str, op: str, row_id: Any, content: str 
     return digest.hexdigest()
 
 
-def row_json_sql(table: str, alias: str) -> str:
-    """``json_object(...)`` over ``table``'s chained columns of row ``alias`` (NEW, OLD, t)."""
-    pairs = ", ".join(f"'{name}', {alias}.{name}" for name in CHAINED_COLUMNS[table])
+def row_json_sql(table: str, alias: str, columns: tuple[str, ...] | None = None) -> str:
+    """``json_object(...)`` over ``table``'s chained columns (``columns``: those of an older
+    schema version, for its migration) of row ``alias`` (NEW, OLD, t)."""
+    names = columns or CHAINED_COLUMNS[table]
+    pairs = ", ".join(f"'{name}', {alias}.{name}" for name in names)
     return f"json_object({pairs})"
 
 
-def trigger_statements(table: str) -> tuple[str, ...]:
-    """The three triggers that append ``table``'s inserts, updates and deletes to ``chain``."""
+def trigger_statements(table: str, columns: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The three triggers that append ``table``'s inserts, updates and deletes to ``chain``
+    (holding ``columns``, by default the current schema's chained columns)."""
     statements = []
     for op, alias in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
-        content = row_json_sql(table, alias)
+        content = row_json_sql(table, alias, columns)
         statements.append(
             f"""CREATE TRIGGER {table}_chain_{op} AFTER {op.upper()} ON {table} BEGIN
                 INSERT INTO chain (lane, tbl, row_id, op, content, prev_hash, hash)

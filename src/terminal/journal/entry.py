@@ -70,6 +70,8 @@ class JournalEntry:
     refund_reason: str | None = None  # returned, wrong-amount, duplicate, not-provided, other
     refund_note: str | None = None  # the words that go with "other"
     alarm: str | None = None  # set when the answer cannot be right (another card's approval)
+    simulated: bool | None = None  # sent to the simulator; None: written before schema 3
+    card_organisation: str | None = None  # field 63 of the answer (CUP, VIS, ...)
 
     @property
     def type(self) -> TransactionType:

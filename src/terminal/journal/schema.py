@@ -8,7 +8,7 @@ types and constraints so that a PostgreSQL backend can run them as they are
 
 from __future__ import annotations
 
-from terminal.journal.chain import trigger_statements
+from terminal.journal.chain import ENTRIES_COLUMNS_V2, trigger_statements
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 
@@ -119,13 +119,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             prev_hash CHAR(64) NOT NULL,
             hash CHAR(64) NOT NULL
         )""",
-        *trigger_statements("entries"),
+        *trigger_statements("entries", ENTRIES_COLUMNS_V2),
         *trigger_statements("operators"),
         *trigger_statements("audit"),
         *trigger_statements("saf"),
         # Rows written before the chain existed become its first records (the update
         # trigger fires once per row, in order, each record linked to the one before).
         "UPDATE entries SET alarm = NULL",
+    ),
+    # 3: where the exchange went (1 the simulator, 0 a real acquirer, NULL written before
+    # this version) and field 63's card organisation, so that a reprint says what the
+    # first print said; the entries triggers are recreated to chain the new columns, and
+    # every row is chained once more with them (as version 2 did).
+    (
+        "ALTER TABLE entries ADD COLUMN simulated SMALLINT",
+        "ALTER TABLE entries ADD COLUMN card_organisation VARCHAR(63)",
+        "DROP TRIGGER entries_chain_insert",
+        "DROP TRIGGER entries_chain_update",
+        "DROP TRIGGER entries_chain_delete",
+        *trigger_statements("entries"),
+        "UPDATE entries SET simulated = NULL",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -70,12 +70,13 @@ class JournalStore(Protocol):
         original: JournalEntry | None = None, reason: str | None = None,
         operator: str | None = None, supervisor: str | None = None,
         refund_reason: str | None = None, refund_note: str | None = None,
+        simulated: bool | None = None,
     ) -> tuple[JournalEntry, Message]: ...
 
     def complete(
         self, entry_id: int, *, now: datetime, response_code: str, rrn: str | None,
         auth_code: str | None, local_date: str | None, local_time: str | None,
-        card: ProtectedPan | None,
+        card: ProtectedPan | None, card_organisation: str | None = None,
     ) -> JournalEntry: ...
 
     def mark(self, entry_id: int, state: EntryState, reason: str | None = None) -> None: ...
@@ -148,13 +149,15 @@ class Journal:
         supervisor: str | None = None,
         refund_reason: str | None = None,
         refund_note: str | None = None,
+        simulated: bool | None = None,
     ) -> tuple[JournalEntry, Message]:
         """Draw the trace (unless given: a reversal reuses its original's), read the batch,
         build the request and record it as pending, all in one transaction.
 
         The same transaction prepares what recovers the exchange if no valid
         answer comes (its reversal, or for a refund its resend: :mod:`.saf`), and
-        records who ran it, who authorised it and, for a refund, why."""
+        records who ran it, who authorised it, for a refund why, and whether it goes to
+        the simulator (a reprint says so from this, not from the lane's port of the day)."""
         with transaction(self._db):
             if trace is None:
                 trace = f"{self._next(lane, 'trace', MAX_TRACE):06d}"
@@ -164,8 +167,9 @@ class Journal:
             cursor = self._db.execute(
                 "INSERT INTO entries (lane, kind, state, mti, trace, batch, amount_fen, request,"
                 " created_at, original_id, original_rrn, original_trace, original_batch,"
-                " original_date, reason, operator, supervisor, refund_reason, refund_note)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " original_date, reason, operator, supervisor, refund_reason, refund_note,"
+                " simulated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     lane, kind.value, EntryState.PENDING.value, request.mti, trace, batch,
                     amount_fen, _request_json(request),
@@ -173,6 +177,7 @@ class Journal:
                     ref.rrn if ref else None, ref.trace if ref else None,
                     ref.batch if ref else None, ref.date if ref else None, reason,
                     operator, supervisor, refund_reason, refund_note,
+                    None if simulated is None else int(simulated),
                 ),
             )
             entry_id = cursor.lastrowid
@@ -191,18 +196,19 @@ class Journal:
         local_date: str | None,
         local_time: str | None,
         card: ProtectedPan | None,
+        card_organisation: str | None = None,
     ) -> JournalEntry:
         """Record the answer: approved or declined, with what the receipt and lookups need."""
         state = EntryState.APPROVED if response_code == "00" else EntryState.DECLINED
         with transaction(self._db):
             self._db.execute(
                 "UPDATE entries SET state = ?, completed_at = ?, response_code = ?, rrn = ?,"
-                " auth_code = ?, local_date = ?, local_time = ?, card_masked = ?, card_token = ?"
-                " WHERE id = ?",
+                " auth_code = ?, local_date = ?, local_time = ?, card_masked = ?, card_token = ?,"
+                " card_organisation = ? WHERE id = ?",
                 (
                     state.value, now.isoformat(), response_code, rrn, auth_code, local_date,
                     local_time, card.masked if card else None, card.token if card else None,
-                    entry_id,
+                    card_organisation, entry_id,
                 ),
             )
         return self.get(entry_id)
@@ -383,6 +389,8 @@ def _entry(row: sqlite3.Row) -> JournalEntry:
     values["kind"] = Kind(values["kind"])
     values["state"] = EntryState(values["state"])
     values["request"] = json.loads(values["request"])
+    if values["simulated"] is not None:
+        values["simulated"] = bool(values["simulated"])
     return JournalEntry(**values)
 
 

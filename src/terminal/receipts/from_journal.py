@@ -33,7 +33,10 @@ def receipt_from_entry(
     simulated: bool,
     year: str | None = None,
 ) -> ReceiptData:
-    """The slip of a journaled transaction (call :meth:`ReceiptData.as_reprint` to mark it)."""
+    """The slip of a journaled transaction (call :meth:`ReceiptData.as_reprint` to mark it).
+
+    ``simulated`` counts only for entries written before the journal recorded where
+    each exchange went (schema 3); otherwise the entry's own word is taken."""
     if entry.kind not in RECEIPT_KINDS:
         raise ValueError(f"a {entry.kind.value} prints no receipt")
     fields = _request_fields(entry)
@@ -54,6 +57,7 @@ def receipt_from_entry(
         trace=entry.trace,
         amount_fen=entry.amount_fen,
         card_masked=entry.card_masked,
+        card_organisation=entry.card_organisation,
         entry_mode=str(fields["22"]) if "22" in fields else None,
         rrn=entry.rrn,
         auth_code=entry.auth_code,
@@ -63,7 +67,7 @@ def receipt_from_entry(
         original=original,
         reason=entry.reason if entry.kind is Kind.REFUND else None,
         operator=entry.operator,
-        simulated=simulated,
+        simulated=simulated if entry.simulated is None else entry.simulated,
     )
 
 

@@ -108,8 +108,12 @@ class TerminalClient:
         operator: str | None = None,
         rules: HostRules | None = None,
         crash_at: str | None = None,
+        simulated: bool | None = None,
     ) -> None:
         self.link = link
+        #: Whether ``link`` leads to the simulator (journaled with every exchange, for
+        #: reprints); None when the caller does not say.
+        self.simulated = simulated
         #: A crash point for the crash-consistency tests (:mod:`terminal.faultpoint`).
         self.crash_at = crash_at
         #: The cashier journaled with every exchange of this client.
@@ -296,7 +300,7 @@ class TerminalClient:
             now=self._now(), amount_fen=amount_fen, trace=trace, original=original,
             reason=reason if kind is not Kind.REVERSAL else None,
             operator=self.operator, supervisor=supervisor, refund_reason=refund_reason,
-            refund_note=refund_note,
+            refund_note=refund_note, simulated=self.simulated,
         )
         result = self._exchange(row, entry, request, amount_fen, original)
         if (
@@ -439,6 +443,7 @@ class TerminalClient:
             entry.id, now=self._now(), response_code=result.response.code, rrn=result.rrn,
             auth_code=result.auth_code, local_date=result.local_date,
             local_time=result.local_time, card=result.card,
+            card_organisation=result.card_organisation,
         )
         self._saf_done(entry.id)
         if kind is Kind.SIGN_ON and result.approved:
