@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (python-escpos must be imported quietly before the modules using it)
 """Receipts: slips laid out from data templates, printed on ESC/POS printers.
 
 - :class:`ReceiptData` / :class:`SettlementReport` — what a slip says;
@@ -8,6 +9,10 @@
 - :mod:`terminal.receipts.status` — DLE EOT status, "unknown" when silent;
 - :mod:`terminal.receipts.queue` — print jobs, journaled, never printed twice.
 """
+
+from terminal.receipts.escpos_import import import_escpos_quietly
+
+import_escpos_quietly()
 
 from terminal.receipts.document import Document
 from terminal.receipts.layout import layout, load_template
