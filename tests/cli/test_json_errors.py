@@ -82,10 +82,20 @@ def test_ctrl_c_outside_a_sale_is_a_json_error_too():
     import time
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "terminal", "echo", "--port", "sim://?delay=30", "--json"],
+        [sys.executable, "-m", "terminal", "-vv", "echo", "--port", "sim://?delay=30", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(3.0)  # started, waiting for the (delayed) answer
+    # Interrupt only once the request is on the wire (a loaded PC can take seconds to
+    # start Python): the -vv link log on stderr says when; stdout stays pure JSON.
+    logged = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        logged.append(line)
+        if not line or "frame out" in line:
+            break
+    assert "frame out" in logged[-1], "".join(logged)
+    time.sleep(0.2)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
