@@ -84,6 +84,9 @@ def test_ctrl_c_outside_a_sale_is_a_json_error_too():
     process = subprocess.Popen(
         [sys.executable, "-m", "terminal", "-vv", "echo", "--port", "sim://?delay=30", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell's background job inherits SIGINT ignored (and Python keeps it so); a
+        # Ctrl-C on a terminal reaches the foreground process, which is the case tested.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Interrupt only once the request is on the wire (a loaded PC can take seconds to
     # start Python): the -vv link log on stderr says when; stdout stays pure JSON.
