@@ -108,3 +108,51 @@ def test_an_authorised_refund_is_journaled_with_cashier_supervisor_reason_and_au
     trail = json.loads(run("audit", "--json").stdout)
     assert ("carl", "refund", "sue", "authorised") in [
         (r["operator"], r["action"], r["authorised_by"], r["outcome"]) for r in trail]
+
+
+@pytest.fixture
+def completed(paid):
+    """A pre-authorization completed by the cashier: its void gives money back."""
+    held = run("preauth", "20.00", "--json", "--operator", "carl")
+    assert held.exit_code == 0, held.output
+    done = run("preauth", "complete", "20.00", "--rrn", json.loads(held.stdout)["rrn"],
+               "--json", "--operator", "carl")
+    assert done.exit_code == 0, done.output
+    return json.loads(done.stdout)
+
+
+def test_completion_void_without_a_supervisor_is_refused(completed):
+    shown = refused(["preauth", "void", "--rrn", completed["rrn"]], None, "needs-supervisor")
+    assert "需要主管授权" in shown["message"]
+
+
+def test_completion_void_authorised_by_a_cashier_is_refused(completed):
+    refused(["preauth", "void", "--rrn", completed["rrn"], "--supervisor", "carl",
+             "--password-stdin"], "carl-pw\n", "needs-supervisor")
+
+
+def test_completion_void_with_wrong_passwords_is_refused_then_locked_out(completed):
+    for _ in range(4):
+        refused(["preauth", "void", "--rrn", completed["rrn"], *SUPERVISOR], "wrong\n",
+                "bad-password")
+    refused(["preauth", "void", "--rrn", completed["rrn"], *SUPERVISOR], "wrong\n", "locked-out")
+    refused(["preauth", "void", "--rrn", completed["rrn"], *SUPERVISOR], "sue-pw\n",
+            "locked-out")
+
+
+def test_an_authorised_completion_void_is_journaled_with_cashier_and_supervisor(completed):
+    outcome = run("preauth", "void", "--rrn", completed["rrn"], "--operator", "carl", "--json",
+                  *SUPERVISOR, stdin="sue-pw\n")
+    assert outcome.exit_code == 0, outcome.output
+    assert json.loads(outcome.stdout)["transaction"] == "completion_void"
+    with Journal(data_paths().journal) as journal:
+        voids = [e for e in journal.entries() if e.kind.value == "completion_void"]
+    assert [(e.operator, e.supervisor) for e in voids] == [("carl", "sue")]
+    trail = json.loads(run("audit", "--json").stdout)
+    assert ("carl", "preauth void", "sue", "authorised") in [
+        (r["operator"], r["action"], r["authorised_by"], r["outcome"]) for r in trail]
+
+
+def test_only_a_completion_void_takes_a_supervisor(completed):
+    outcome = run("preauth", "cancel", "--rrn", completed["rrn"], *SUPERVISOR, stdin="sue-pw\n")
+    assert outcome.exit_code == 2 and "--supervisor" in outcome.output

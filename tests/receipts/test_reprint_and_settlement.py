@@ -144,7 +144,10 @@ def test_the_slip_names_the_operator_on_the_fresh_print_and_on_the_reprint():
 
 def test_preauth_its_actions_and_reverse_print_their_slips():
     def printed(*args: str) -> tuple[dict, str]:
-        outcome = runner.invoke(app, [*args, "--print", "--json"])
+        # A completion's void gives money back: a supervisor authorises it (issue 8).
+        authority = SUPERVISOR if args[:2] == ("preauth", "void") else []
+        outcome = runner.invoke(app, [*args, *authority, "--print", "--json"],
+                                input="sue-pw\n" if authority else None)
         assert outcome.exit_code == 0, outcome.output
         slip = Image.open(PNG.search(outcome.stderr).group(1)).text["Description"]
         return json.loads(outcome.stdout), slip

@@ -48,7 +48,8 @@ class Bench:
     def run(self, *args: str, card: str | None = None, port: str | None = None):
         command = [*args, "--json"]
         stdin = None
-        if args[0] in AUTHORISED:  # the host's authority (issue 8): a supervisor says yes
+        # the host's authority (issue 8): a supervisor says yes
+        if args[0] in AUTHORISED or args[:2] == ("preauth", "void"):
             command += ["--supervisor", "sue", "--password-stdin"]
             stdin = "sue-pw\n"
         if args[0] == "refund" and "--reason" not in args:

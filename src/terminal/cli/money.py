@@ -13,6 +13,7 @@ nothing on the wire.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -37,6 +38,8 @@ from terminal.cli.paths import choose_config, data_paths, default_config_path
 from terminal.cli.print_jobs import PrinterOption, PrintOption
 from terminal.cli.transact import _run
 from terminal.transactions.amount import parse_yuan
+from terminal.transactions.client import TerminalClient
+from terminal.transactions.result import TransactionResult
 from terminal.transactions.rules import RefundReason, Refused, check_reason
 
 __all__ = ["register"]
@@ -156,29 +159,40 @@ def preauth(
     verbose: VerboseOption = 0,
     print_slips: PrintOption = False,
     printer: PrinterOption = None,
+    operator: OperatorOption = None,
+    supervisor: SupervisorOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
-    """Pre-authorize AMOUNT; or cancel, complete (AMOUNT) or void the completion of one."""
+    """Pre-authorize AMOUNT; or cancel, complete (AMOUNT) or void the completion of one.
+
+    ``void`` gives a completion's money back like ``terminal void``, so it needs
+    ``--supervisor`` and their password the same way (exit 4 when refused)."""
     action, rest = (words[0], words[1:]) if words[0] in _PREAUTH_ACTIONS else ("new", words)
     if action in ("new", "complete") and len(rest) != 1:
         raise Failure(f"preauth {'complete ' if action == 'complete' else ''}needs one AMOUNT")
     if action in ("cancel", "void") and rest:
         raise Failure(f"preauth {action} takes no amount (it is the original's)")
-    slips = {"printer": printer, "print_slips": print_slips}
+    if action != "void" and (supervisor is not None or password_stdin):
+        raise Failure("preauth: only void needs --supervisor and a password", EXIT_USAGE)
+
+    def send(step: Callable[[TerminalClient], TransactionResult]) -> None:
+        _run(step, port, card, config, baudrate, as_json, False, operator=operator,
+             printer=printer, print_slips=print_slips)
+
     if action == "new":
         fen = _fen(rest[0])
-        _run(lambda c: c.preauth(fen), port, card, config, baudrate, as_json, False, **slips)
+        send(lambda c: c.preauth(fen))
         return
     _reference(rrn, trace, date)
     if action == "cancel":
-        _run(lambda c: c.preauth_cancel(rrn=rrn, trace=trace, date=date), port, card, config,
-             baudrate, as_json, False, **slips)
+        send(lambda c: c.preauth_cancel(rrn=rrn, trace=trace, date=date))
     elif action == "complete":
         fen = _fen(rest[0])
-        _run(lambda c: c.preauth_complete(fen, rrn=rrn, trace=trace, date=date), port, card,
-             config, baudrate, as_json, False, **slips)
+        send(lambda c: c.preauth_complete(fen, rrn=rrn, trace=trace, date=date))
     else:
-        _run(lambda c: c.completion_void(rrn=rrn, trace=trace, date=date), port, card, config,
-             baudrate, as_json, False, **slips)
+        boss = supervisor_for("preauth void", config, supervisor=supervisor,
+                              password_stdin=password_stdin, operator=operator)
+        send(lambda c: c.completion_void(rrn=rrn, trace=trace, date=date, supervisor=boss))
 
 
 def reverse(
