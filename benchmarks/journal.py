@@ -115,7 +115,7 @@ def run(path: Path, total: int, durable: int, queries: int) -> list[tuple[str, s
             started = time.perf_counter()
             totals = batch_totals(journal.batch_entries(LANE, batch))
             runs.append(time.perf_counter() - started)
-        report.append((f"settlement totals ({totals.sales_count:,} sales in batch)",
+        report.append((f"settlement totals ({totals.debits_count:,} sales in batch)",
                        f"{statistics.median(runs) * 1000:.0f} ms"))
 
         started = time.perf_counter()

@@ -98,6 +98,28 @@ def test_a_reference_must_be_named_once_and_well_formed():
         assert outcome.exit_code == 2, args
 
 
+def test_settle_counts_completions_apart_from_sales_and_sends_them_as_debits():
+    _json("sale", "20.00")
+    _, held = _json("preauth", "10.00")
+    _, done = _json("preauth", "complete", "8.00", "--rrn", held["rrn"])
+    assert done["transaction"] == "preauth_complete"
+    code, shown = _json("settle")
+    assert code == 0
+    assert shown["totals"]["sales"] == {"count": 1, "amount_fen": 2_000}
+    assert shown["totals"]["completions"] == {"count": 1, "amount_fen": 800}
+    assert (shown["totals"]["net_fen"], shown["totals"]["balanced"]) == (2_800, True)
+
+
+def test_settle_prints_completions_on_their_own_line():
+    _json("sale", "20.00")
+    _, held = _json("preauth", "10.00")
+    _json("preauth", "complete", "8.00", "--rrn", held["rrn"])
+    lines = _invoke("settle").stdout.splitlines()
+    assert any("sales" in line and "20.00" in line for line in lines)
+    assert any("completions" in line and "8.00" in line for line in lines)
+    assert any("net" in line and "28.00" in line for line in lines)
+
+
 def test_settle_prints_the_totals_apart_and_the_net():
     _, sale = _json("sale", "20.00")
     assert _invoke("refund", "5.00", "--rrn", sale["rrn"]).exit_code == 0

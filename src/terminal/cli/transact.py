@@ -257,7 +257,8 @@ def _show_totals(screen: Any, totals: SettlementTotals) -> None:
     """The settlement report: each kind counted and summed apart, then the net."""
     screen.print("  结算 settlement")
     for label, count, fen in (
-        ("消费 sales+completions", totals.sales_count, totals.sales_fen),
+        ("消费 sales", totals.sales_count, totals.sales_fen),
+        ("预授权完成 completions", totals.completions_count, totals.completions_fen),
         ("撤销 voids", totals.voids_count, totals.voids_fen),
         ("退货 refunds", totals.refunds_count, totals.refunds_fen),
     ):

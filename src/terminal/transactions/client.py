@@ -601,11 +601,7 @@ class TerminalClient:
         self.journal.set_batch(self.lane, f"{int(batch) % 999_999 + 1:06d}")
         log.info("batch %s settled (%s, %d uploaded)", batch,
                  "balanced" if balanced else "not balanced", uploaded)
-        summary = SettlementTotals(
-            totals.sales_count, totals.sales_fen, totals.voids_count, totals.voids_fen,
-            totals.refunds_count, totals.refunds_fen, balanced, uploaded,
-        )
-        return replace(result, totals=summary)
+        return replace(result, totals=replace(totals, balanced=balanced, uploaded=uploaded))
 
     def _simple(self, kind: Kind, extra: dict[int, Any]) -> tuple[TransactionResult, Message]:
         """A journaled exchange without money or MAC (settlement and batch upload)."""
@@ -632,25 +628,29 @@ def batch_totals(entries: list[JournalEntry]) -> SettlementTotals:
     """The figures of a batch from its approved journal entries.
 
     Sales and completions count unless voided (a void or completion void of
-    them is approved in the batch); voids and refunds are counted apart.
+    them is approved in the batch); sales, completions, voids and refunds are
+    each counted apart (field 48 adds sales and completions up as debits).
     """
     voided = {
         e.original_id for e in entries if e.kind in (Kind.VOID, Kind.COMPLETION_VOID)
     }
-    sales = [e for e in entries if e.kind in (Kind.SALE, Kind.COMPLETION) and e.id not in voided]
+    sales = [e for e in entries if e.kind is Kind.SALE and e.id not in voided]
+    completions = [e for e in entries if e.kind is Kind.COMPLETION and e.id not in voided]
     voids = [e for e in entries if e.kind in (Kind.VOID, Kind.COMPLETION_VOID)]
     refunds = [e for e in entries if e.kind is Kind.REFUND]
     return SettlementTotals(
-        len(sales), sum(e.amount_fen or 0 for e in sales),
-        len(voids), sum(e.amount_fen or 0 for e in voids),
-        len(refunds), sum(e.amount_fen or 0 for e in refunds),
+        sales_count=len(sales), sales_fen=sum(e.amount_fen or 0 for e in sales),
+        completions_count=len(completions),
+        completions_fen=sum(e.amount_fen or 0 for e in completions),
+        voids_count=len(voids), voids_fen=sum(e.amount_fen or 0 for e in voids),
+        refunds_count=len(refunds), refunds_fen=sum(e.amount_fen or 0 for e in refunds),
     )
 
 
 def settlement_field48(totals: SettlementTotals) -> str:
     """Field 48 of the 0500 (``docs/protocol.md``): domestic debits, credits, code; foreign 0."""
     domestic = (
-        f"{totals.sales_fen:012d}{totals.sales_count:03d}"
+        f"{totals.debits_fen:012d}{totals.debits_count:03d}"
         f"{totals.refunds_fen:012d}{totals.refunds_count:03d}0"
     )
     return domestic + "0" * 31

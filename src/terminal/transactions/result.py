@@ -24,8 +24,10 @@ TransactionKind = Kind
 class SettlementTotals:
     """A batch's figures as the host sends them (field 48) and prints them."""
 
-    sales_count: int = 0  # sales and completions, not voided or reversed
+    sales_count: int = 0  # sales, not voided or reversed
     sales_fen: int = 0
+    completions_count: int = 0  # pre-authorization completions, not voided or reversed
+    completions_fen: int = 0
     voids_count: int = 0
     voids_fen: int = 0
     refunds_count: int = 0
@@ -34,12 +36,22 @@ class SettlementTotals:
     uploaded: int = 0  # records sent by batch upload after "not balanced"
 
     @property
+    def debits_count(self) -> int:
+        """Sales and completions together: the debits that field 48 sends the acquirer."""
+        return self.sales_count + self.completions_count
+
+    @property
+    def debits_fen(self) -> int:
+        return self.sales_fen + self.completions_fen
+
+    @property
     def net_fen(self) -> int:
-        return self.sales_fen - self.refunds_fen
+        return self.debits_fen - self.refunds_fen
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "sales": {"count": self.sales_count, "amount_fen": self.sales_fen},
+            "completions": {"count": self.completions_count, "amount_fen": self.completions_fen},
             "voids": {"count": self.voids_count, "amount_fen": self.voids_fen},
             "refunds": {"count": self.refunds_count, "amount_fen": self.refunds_fen},
             "net_fen": self.net_fen,
