@@ -17,7 +17,9 @@ from terminal.bringup.model import CheckResult, Measurement, Outcome
 from terminal.errors import LinkError, ProtocolError, TerminalError
 from terminal.link import NAK, encode_frame
 from terminal.protocol import Message, decode
+from terminal.transactions.client import TerminalClient
 from terminal.transactions.errors import TransactionInDoubt
+from terminal.transactions.result import TransactionResult
 
 __all__ = ["CHECKS", "Check", "CheckFailed", "CheckSkipped", "run_check"]
 
@@ -121,15 +123,25 @@ def link_answers(bench: Bench) -> list[Measurement]:
     return [Measurement("NAK time", elapsed, "ms", high=limit * 1000)]
 
 
-def sign_on(bench: Bench) -> list[Measurement]:
-    client = _client(bench)
+def _exchange(
+    bench: Bench, what: str, request: Callable[[TerminalClient], TransactionResult]
+) -> tuple[TransactionResult, list[Measurement]]:
+    """Run one request; its result and the round trip and link resends it cost, measured."""
     before = _resends(bench)
     started = time.monotonic()
     try:
-        result = client.sign_on()
+        result = request(_client(bench))
     except (LinkError, ProtocolError) as exc:
-        raise CheckFailed(f"sign-on got no usable answer: {exc}") from None
+        raise CheckFailed(f"{what} got no usable answer: {exc}") from None
     rtt = (time.monotonic() - started) * 1000
+    return result, [
+        Measurement("round trip", rtt, "ms", high=RTT_LIMIT_MS),
+        Measurement("link resends", _resends(bench) - before, high=RESENDS_LIMIT),
+    ]
+
+
+def sign_on(bench: Bench) -> list[Measurement]:
+    result, costs = _exchange(bench, "sign-on", lambda client: client.sign_on())
     if not result.approved:
         raise CheckFailed(f"sign-on refused: {result.response.code} "
                           f"{result.response.operator_message} — check the terminal id "
@@ -142,26 +154,15 @@ def sign_on(bench: Bench) -> list[Measurement]:
                     expected=bench.settings.terminal.terminal_id),
         Measurement("batch", result.batch),
         Measurement("working keys", keys),
-        Measurement("round trip", rtt, "ms", high=RTT_LIMIT_MS),
-        Measurement("link resends", _resends(bench) - before, high=RESENDS_LIMIT),
+        *costs,
     ]
 
 
 def echo(bench: Bench) -> list[Measurement]:
-    client = _client(bench)
-    before = _resends(bench)
-    started = time.monotonic()
-    try:
-        result = client.echo()
-    except (LinkError, ProtocolError) as exc:
-        raise CheckFailed(f"echo got no usable answer: {exc}") from None
-    rtt = (time.monotonic() - started) * 1000
+    result, costs = _exchange(bench, "echo", lambda client: client.echo())
     if not result.approved:
         raise CheckFailed(f"echo answered {result.response.code}")
-    return [
-        Measurement("round trip", rtt, "ms", high=RTT_LIMIT_MS),
-        Measurement("link resends", _resends(bench) - before, high=RESENDS_LIMIT),
-    ]
+    return costs
 
 
 def sale_and_void(bench: Bench) -> list[Measurement]:
