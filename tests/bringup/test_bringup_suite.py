@@ -3,7 +3,6 @@ a TCP socket, and a terminal that stopped answering; the reports it leaves behin
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -19,7 +18,6 @@ from simulator import SimulatedTerminal, SimulatorSettings
 from simulator.serve import TcpSimulator
 from terminal.bringup import (
     BenchSettings,
-    ConsoleOperator,
     Measurement,
     Outcome,
     SilentOperator,
@@ -119,18 +117,6 @@ def test_no_operator_response_is_a_skip_not_a_device_fault(tmp_path):
     assert sale.outcome is Outcome.SKIP and "no operator response" in sale.hint
     assert not report.passed
     assert all(c.outcome is Outcome.PASS for c in report.checks[:4])
-
-
-def test_a_console_prompt_nobody_answers_times_out_with_none():
-    read_end, write_end = os.pipe()
-    with os.fdopen(read_end) as stdin, os.fdopen(write_end, "w") as feeder:
-        shown = io.StringIO()
-        operator = ConsoleOperator(stdin, shown)
-        assert operator.ask("Insert the test card now", 0.1, context={}) is None
-        feeder.write("y\n")
-        feeder.flush()
-        assert operator.ask("Did the receipt print and cut? y/n", 5.0, context={}) == "y"
-    assert "Insert the test card now (0.1 s)" in shown.getvalue()
 
 
 def test_measurements_keep_or_break_their_limits():

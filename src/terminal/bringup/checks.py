@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from terminal.bringup.bench import Bench
 from terminal.bringup.model import CheckResult, Measurement, Outcome
+from terminal.bringup.operator import YES_NO
 from terminal.errors import LinkError, ProtocolError, TerminalError
 from terminal.link import NAK, encode_frame
 from terminal.protocol import Message, decode
@@ -168,7 +169,7 @@ def echo(bench: Bench) -> list[Measurement]:
 def sale_and_void(bench: Bench) -> list[Measurement]:
     client = _client(bench)
     answer = bench.settings.operator.ask(
-        f"Insert the test card now ({bench.settings.prompt_timeout:g} s)",
+        "Insert the test card now",
         bench.settings.prompt_timeout,
         context={"port": bench.port, "card": bench.settings.card},
     )
@@ -227,12 +228,12 @@ def receipt_prints(bench: Bench) -> list[Measurement]:
     timeout = bench.settings.receipt_timeout
     answer = bench.settings.operator.ask(
         "Did the receipt print and cut? y/n", timeout,
-        context={"printed": printer.confirm_printed},
+        context={"printed": printer.confirm_printed}, choices=YES_NO,
     )
     if answer is None:
         raise CheckSkipped(f"{NO_OPERATOR} to 'did the receipt print and cut' — "
                            "not a device fault")
-    if answer.lower() not in ("y", "yes"):
+    if answer != "y":
         raise CheckFailed("the test receipt did not print and cut — check paper, cutter, "
                           "and the printer's code page")
     return [Measurement("operator", "printed and cut")]
