@@ -1,6 +1,6 @@
 """A recorded session played back as the device, so a field problem reproduces on a laptop.
 
-:class:`ReplayTerminal` is a :class:`~terminal.devices.SimulatedDevice` like
+:class:`ReplayTerminal` is a :class:`~simulator.linked.LinkedDevice` like
 :class:`~simulator.device.SimulatedTerminal`, with the same link state machine,
 but its answers come from a trace file (:mod:`terminal.trace`) instead of the
 virtual acquirer: the n-th request the POS sends gets the frames the terminal
@@ -10,24 +10,36 @@ Fields a recorded response echoed from its request (trace 11, terminal and
 merchant ids 41/42, processing code 3, amount 4) are set to the live request's
 values, because the POS has moved its trace counter on since the recording;
 a recorded response that did *not* echo its request (the field problem may be
-exactly that: an answer for another trace) is played back as it was. The
-card data in a trace is masked, so a response MAC computed over the original
-does not verify; a recording of a MAC'd exchange replays as a MAC failure.
+exactly that: an answer for another trace) is played back as it was.
+
+Working keys and MACs (:mod:`simulator.resign`): the recorded keys are under
+the field terminal's master key and the recorded MACs cover card data the
+trace holds masked, so by default the replay re-keys each sign-on under this
+host's master key and re-signs every MAC'd response over the bytes it sends.
+A response whose MAC failed in the field (the trace's verdict ``bad``) keeps
+its recorded MAC and fails again. With ``keep_macs`` fields 62 and 64 are
+played as recorded, so every MAC'd response fails here. Card data stays
+masked either way: the replay never reconstructs a card number.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
-from terminal.clock import Clock, MonotonicClock
+from simulator.config import SimulatorSettings
+from simulator.linked import LinkedDevice
+from simulator.resign import BAD, Resigner
+from terminal.clock import Clock
 from terminal.errors import ProtocolError
-from terminal.link import LinkEndpoint, LinkTimers, SendState
-from terminal.protocol import decode, encode
+from terminal.link import LinkTimers
+from terminal.protocol import Message, decode, encode
 from terminal.trace import TraceFile
 
-__all__ = ["ECHOED_FIELDS", "Exchange", "ReplayTerminal", "exchanges_of"]
+__all__ = ["ECHOED_FIELDS", "Answer", "Exchange", "ReplayTerminal", "exchanges_of"]
 
 log = logging.getLogger("simulator.replay")
 
@@ -36,11 +48,20 @@ ECHOED_FIELDS = (3, 4, 11, 41, 42)
 
 
 @dataclass(frozen=True, slots=True)
+class Answer:
+    """A frame the terminal sent: seconds after the request, its DATA, the MAC verdict."""
+
+    delay: float
+    data: bytes
+    mac: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Exchange:
-    """A request the POS sent and what the terminal answered, with each answer's delay."""
+    """A request the POS sent and what the terminal answered."""
 
     request: bytes
-    responses: tuple[tuple[float, bytes], ...]
+    responses: tuple[Answer, ...]
 
 
 def exchanges_of(trace: TraceFile) -> list[Exchange]:
@@ -48,7 +69,7 @@ def exchanges_of(trace: TraceFile) -> list[Exchange]:
     result: list[Exchange] = []
     request: bytes | None = None
     sent_at = 0.0
-    answers: list[tuple[float, bytes]] = []
+    answers: list[Answer] = []
     for record in trace.frames():
         if record.direction == "tx":
             if request is not None:
@@ -57,105 +78,136 @@ def exchanges_of(trace: TraceFile) -> list[Exchange]:
         elif request is None:
             log.info("terminal frame before any request in the trace: not replayed")
         else:
-            answers.append((max(0.0, record.t - sent_at), record.data))
+            answers.append(Answer(max(0.0, record.t - sent_at), record.data, record.mac))
     if request is not None:
         result.append(Exchange(request, tuple(answers)))
     return result
 
 
-class ReplayTerminal:
-    """Answers the POS from a recording (see the module docstring); transport-free."""
+class ReplayTerminal(LinkedDevice):
+    """Answers the POS from a recording (see the module docstring); transport-free.
+
+    ``settings`` are this host's simulator settings: the master key and MAC
+    algorithm the replay issues keys and MACs with, and (unless ``timers`` is
+    given) the link timers.
+    """
 
     def __init__(
         self,
         trace: TraceFile,
         *,
+        settings: SimulatorSettings | None = None,
         timers: LinkTimers | None = None,
         clock: Clock | None = None,
         keep_timing: bool = True,
+        keep_macs: bool = False,
+        wall_time: Callable[[], datetime] = datetime.now,
     ) -> None:
-        self.clock: Clock = clock or MonotonicClock()
-        self.timers = timers or LinkTimers()
-        self.link = LinkEndpoint(self.timers, self.clock)
+        settings = settings or SimulatorSettings()
+        super().__init__(timers or settings.link, clock)
         self.dialect = trace.dialect
         self.keep_timing = keep_timing
         self._script = deque(exchanges_of(trace))
-        self._due: deque[tuple[float, bytes]] = deque()
         #: Requests received after the recording ran out (answered with silence).
         self.unanswered = 0
+        #: The replay's key office; ``None`` when MACs are played as recorded.
+        self.resigner: Resigner | None = None
+        if not keep_macs and self.dialect == "cup":
+            self.resigner = Resigner(settings, batch=_first_batch(self._script, self.dialect),
+                                     wall_time=wall_time)
+        elif not keep_macs:
+            log.warning("a %s trace: MACs are played as recorded", self.dialect)
 
     @property
     def remaining(self) -> int:
         """Recorded exchanges not yet played."""
         return len(self._script)
 
-    def feed(self, data: bytes, at: float | None = None) -> None:
-        self.link.feed(data, at)
-        self._run()
+    def summary(self) -> str:
+        """What the replay does with keys and MACs, said plainly for its operator."""
+        bad = sum(a.mac == BAD for e in self._script for a in e.responses)
+        head = f"{len(self._script)} recorded exchange(s)"
+        if self.resigner is None:
+            return (f"{head}; working keys and MACs played as recorded: a MAC'd response "
+                    "will not verify here")
+        kept = f"; {bad} whose MAC failed in the field keep it failing" if bad else ""
+        return (f"{head}; working keys re-issued under this host's master key and response "
+                f"MACs re-signed over the bytes sent{kept}; card data stays masked")
 
-    def poll(self) -> None:
-        self.link.poll()
-        self._run()
+    # -- the answers ---------------------------------------------------------------
 
-    def read_output(self) -> bytes:
-        return self.link.data_to_write()
+    def _answer(self, data: bytes) -> list[tuple[float, bytes]]:
+        live = _decoded(data, self.dialect)
+        if self.resigner is not None and live is not None:
+            own = self.resigner.own_answer(live, next_recorded=self._next_request())
+            if own is not None:
+                return [(0.0, self.resigner.seal(own))]
+        if not self._script:
+            self.unanswered += 1
+            log.warning("request beyond the end of the recording: no answer")
+            return []
+        exchange = self._script.popleft()
+        return [
+            (answer.delay if self.keep_timing else 0.0,
+             self._replayed(exchange.request, answer, live))
+            for answer in exchange.responses
+        ]
 
-    def next_deadline(self) -> float | None:
-        deadlines = [self.link.next_deadline()]
-        if self._due and self.link.send_state is not SendState.WAITING_ACK:
-            deadlines.append(self._due[0][0])
-        present = [d for d in deadlines if d is not None]
-        return min(present) if present else None
-
-    def disconnected(self) -> None:
-        stats = self.link.stats
-        self.link = LinkEndpoint(self.timers, self.clock)
-        self.link.stats = stats
-        self._due.clear()
-
-    # -- helpers -------------------------------------------------------------------
-
-    def _run(self) -> None:
-        while (request := self.link.pop_message()) is not None:
-            if not self._script:
-                self.unanswered += 1
-                log.warning("request beyond the end of the recording: no answer")
-                continue
-            exchange = self._script.popleft()
-            now = self.clock.now()
-            for delay, response in exchange.responses:
-                at = now + (delay if self.keep_timing else 0.0)
-                self._due.append((at, self._patched(exchange.request, response, request)))
-        if (
-            self._due
-            and self.link.send_state is not SendState.WAITING_ACK
-            and self._due[0][0] <= self.clock.now()
-        ):
-            self.link.send(self._due.popleft()[1])
-
-    def _patched(self, recorded_request: bytes, response: bytes, live: bytes) -> bytes:
+    def _replayed(self, recorded_request: bytes, answer: Answer, live: Message | None) -> bytes:
+        """The recorded ``answer`` fitted to the ``live`` request, keys and MAC sealed."""
+        old = _decoded(recorded_request, self.dialect)
+        response = _decoded(answer.data, self.dialect)
+        if old is None or response is None or live is None:
+            return answer.data
+        if old.mti != live.mti:
+            log.warning("live request %s where the recording has %s", live.mti, old.mti)
+        patched = _echoing(old, response, live)
         try:
-            old = decode(recorded_request, self.dialect)
-            answer = decode(response, self.dialect)
-            new = decode(live, self.dialect)
+            if self.resigner is None:
+                return encode(patched, self.dialect)
+            return self.resigner.seal(self.resigner.rekey(live, patched), answer.mac)
         except ProtocolError:
-            return response
-        if old.mti != new.mti:
-            log.warning("live request %s where the recording has %s", new.mti, old.mti)
-        updates = {
-            n: new[n]
-            for n in ECHOED_FIELDS
-            if n in answer and n in old and n in new and answer[n] == old[n]
-        }
-        changes = {}
-        if (
-            answer.tpdu is not None
-            and old.tpdu is not None
-            and new.tpdu is not None
-            and answer.tpdu == old.tpdu.reply()
-        ):
-            changes["tpdu"] = new.tpdu.reply()
-        try:
-            return encode(answer.with_fields(updates, **changes), self.dialect)
-        except ProtocolError:
-            return response
+            return answer.data
+
+    def _next_request(self) -> Message | None:
+        return _decoded(self._script[0].request, self.dialect) if self._script else None
+
+
+def _echoing(old: Message, response: Message, live: Message) -> Message:
+    """``response`` (to ``old``) with what it echoed of ``old`` taken from ``live`` instead."""
+    updates = {
+        n: live[n]
+        for n in ECHOED_FIELDS
+        if n in response and n in old and n in live and response[n] == old[n]
+    }
+    changes = {}
+    if (
+        response.tpdu is not None
+        and old.tpdu is not None
+        and live.tpdu is not None
+        and response.tpdu == old.tpdu.reply()
+    ):
+        changes["tpdu"] = live.tpdu.reply()
+    return response.with_fields(updates, **changes)
+
+
+def _decoded(data: bytes, dialect: str) -> Message | None:
+    try:
+        return decode(data, dialect)
+    except ProtocolError:
+        return None
+
+
+def _first_batch(script: deque[Exchange], dialect: str) -> int | None:
+    """The batch of the recording's first request that names one (60.2), as a number.
+
+    The replay's own sign-on answers with it, so a host that signs on with the
+    replay outside the recording carries on in the recorded batch.
+    """
+    for exchange in script:
+        request = _decoded(exchange.request, dialect)
+        field60 = request.get(60) if request is not None else None
+        batch = field60.get("batch") if isinstance(field60, Mapping) else None
+        if isinstance(batch, str) and batch.isdigit() and int(batch) > 0:
+            return int(batch)
+    return None

@@ -103,22 +103,37 @@ def test_a_broken_trace_file_is_refused_naming_the_line(tmp_path, content, reaso
     assert shown.exit_code == 2 and reason in shown.output
 
 
-def test_a_replayed_session_answers_a_new_sale_over_a_pty_and_its_stale_mac_is_refused(
+def test_a_sale_recorded_after_its_sign_on_replays_once_the_host_signs_on_with_the_replay(
     tmp_path,
 ):
     outcome, path = _record_sale(tmp_path)
     assert outcome.exit_code == 0, outcome.output
+    recorded = json.loads(outcome.stdout)
     trace = read_trace(path)
     assert len(exchanges_of(trace)) == 1
-    # The POS's trace counter has moved on since: the replay echoes the live trace number,
-    # but keeps the recorded MAC, which no longer fits: the host believes no replayed
-    # approval (the sale is in doubt, exit 3), which is what a MAC is for.
+    # The host still holds the keys of its (unrecorded) sign-on, which the replay never
+    # issued: the replay answers A0 as a restarted terminal would, the host signs on
+    # (answered by the replay itself, outside the recording) and sends the sale again,
+    # whose recorded answer is re-signed with the new keys.
     with PtySimulator(ReplayTerminal(trace)) as sim:
         replayed = CliRunner().invoke(app, ["sale", "12.34", "--json", "--port", sim.path])
-        remaining = sim.device.remaining
+        remaining, resigned = sim.device.remaining, sim.device.resigner.resigned
+    assert replayed.exit_code == 0, replayed.output
+    shown = json.loads(replayed.stdout)
+    assert (shown["rrn"], shown["auth_code"], shown["card"]) == (
+        recorded["rrn"], recorded["auth_code"], recorded["card"]
+    )
+    assert shown["trace"] != recorded["trace"]  # the live trace, echoed in its place
+    assert (remaining, resigned) == (0, 1)
+
+
+def test_a_replay_that_keeps_the_recorded_macs_leaves_a_macd_sale_in_doubt(tmp_path):
+    outcome, path = _record_sale(tmp_path)
+    assert outcome.exit_code == 0, outcome.output
+    with PtySimulator(ReplayTerminal(read_trace(path), keep_macs=True)) as sim:
+        replayed = CliRunner().invoke(app, ["sale", "12.34", "--json", "--port", sim.path])
     assert replayed.exit_code == 3, replayed.output
     assert "MAC" in replayed.output
-    assert remaining == 0
 
 
 def test_simulate_replay_refuses_a_file_that_is_not_a_trace(tmp_path):
@@ -145,3 +160,36 @@ def test_trace_show_prints_a_mac_so_that_no_card_like_digit_run_appears():
     shown = "\n".join(render_trace(trace))
     assert "34 41 38 32 45 42 37 45" in shown
     _no_card_number_in(shown.encode())
+
+
+def test_a_session_recorded_into_one_file_is_appended_to_with_time_going_on(tmp_path):
+    path = tmp_path / "session.trace"
+    port = f"sim://?ledger={tmp_path / 'ledger.json'}"
+    for command in (["sign-on"], ["sale", "1.00"], ["balance"]):
+        outcome = CliRunner().invoke(app, ["--trace", str(path), *command, "--port", port])
+        assert outcome.exit_code == 0, outcome.output
+    lines = path.read_text().splitlines()
+    assert sum('"format"' in line for line in lines) == 1  # one header, three commands
+    trace = read_trace(path)
+    assert len(exchanges_of(trace)) == 3
+    times = [r.t for r in trace.records]
+    assert times == sorted(times)
+
+
+def test_a_trace_is_never_appended_to_a_file_that_is_not_one(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("my notes\n")
+    outcome = CliRunner().invoke(
+        app, ["--trace", str(path), "echo", "--port", f"sim://?ledger={tmp_path / 'l.json'}"]
+    )
+    assert outcome.exit_code == 2
+    assert "not a trace file" in outcome.output
+    assert path.read_text() == "my notes\n"
+
+
+def test_a_mac_verdict_other_than_ok_or_bad_is_refused_naming_the_line(tmp_path):
+    path = tmp_path / "x.trace"
+    path.write_text('{"format": "terminal-trace", "version": 1}\n'
+                    '{"t": 0, "dir": "rx", "kind": "frame", "hex": "00", "mac": "maybe"}\n')
+    with pytest.raises(TraceError, match=":2: 'mac'"):
+        read_trace(path)

@@ -72,8 +72,15 @@ def simulate(
     replay: Annotated[
         Path | None,
         typer.Option("--replay", metavar="FILE",
-                     help="Answer as recorded in this trace (terminal --trace) instead."),
+                     help="Answer as recorded in this trace (terminal --trace) instead; "
+                          "working keys and MACs are re-issued with this host's master key."),
     ] = None,
+    keep_macs: Annotated[
+        bool,
+        typer.Option("--keep-macs",
+                     help="With --replay: send the recorded working keys and MACs unchanged "
+                          "(they fail here; a MAC that failed in the field fails anyway)."),
+    ] = False,
     reset: Annotated[
         bool, typer.Option("--reset", help="Forget the simulator's books and state, then exit.")
     ] = False,
@@ -98,11 +105,13 @@ def simulate(
         return
     if pty == (tcp is not None):
         raise typer.BadParameter("give exactly one of --pty or --tcp PORT")
+    if keep_macs and replay is None:
+        raise typer.BadParameter("--keep-macs goes with --replay FILE")
     if replay is None:
         ledger = _books(chosen.data, ledger)
         _check_writable(ledger)  # before anything is served
     if replay is not None:
-        device = _build_replay(replay, chosen.data)
+        device = _build_replay(replay, chosen.data, keep_macs=keep_macs)
         books = None
     else:
         # Opening the books (SQLite) at build time also proves a configured ledger usable.
@@ -202,14 +211,17 @@ def _with_faults(device: Any, scenario: str, restart: Any) -> Any:
     return FaultInjector(device, loaded, restart=restart)
 
 
-def _build_replay(trace_file: Path, config: dict[str, Any]) -> Any:
-    """The device that plays ``trace_file`` back, with the config file's link timers."""
+def _build_replay(trace_file: Path, config: dict[str, Any], *, keep_macs: bool) -> Any:
+    """The device that plays ``trace_file`` back, with the config file's link timers, master
+    key and MAC algorithm; what it does with keys and MACs is said on stderr."""
+    from simulator.config import SimulatorSettings
     from simulator.replay import ReplayTerminal
-    from terminal.link import LinkTimers
     from terminal.trace import read_trace
 
-    timers = LinkTimers.from_config(config)
-    return ReplayTerminal(read_trace(trace_file), timers=timers)
+    settings = SimulatorSettings.from_config(config)
+    device = ReplayTerminal(read_trace(trace_file), settings=settings, keep_macs=keep_macs)
+    err(f"Replaying {trace_file}: {device.summary()}.")
+    return device
 
 
 def _check_writable(path: Path) -> None:

@@ -2,8 +2,10 @@
 
 ``terminal --trace FILE sale 12.34`` (or ``terminal trace record FILE sale
 12.34``) records each exchange of the command as timestamped link events with
-their direction, card data masked; ``terminal trace show FILE`` prints one
-decoded; ``terminal simulate --replay FILE`` plays one back as the device.
+their direction, card data masked, and whether each response's MAC verified;
+the commands of a session recorded into one FILE are appended to it, in order.
+``terminal trace show FILE`` prints one decoded; ``terminal simulate --replay
+FILE`` plays one back as the device.
 
 The option lives on the root command, which hands the path to
 :func:`use_trace_file` on every invocation (``None`` when absent, so nothing
@@ -14,6 +16,7 @@ signature changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +26,7 @@ import typer
 from terminal.cli.options import VerboseOption
 from terminal.errors import TerminalError
 
-__all__ = ["register", "traced", "use_trace_file"]
+__all__ = ["judge_macs", "register", "traced", "use_trace_file"]
 
 _TRACE_FILE: ContextVar[Path | None] = ContextVar("terminal_trace_file", default=None)
 _EXIT_USAGE = 2
@@ -43,13 +46,31 @@ def use_trace_file(path: Path | None) -> None:
 
 
 def traced(port: Any, url: str, dialect: str = "cup") -> Any:
-    """``port`` recording into the ``--trace`` file if one was given, else ``port`` itself."""
+    """``port`` recording into the ``--trace`` file if one was given, else ``port`` itself.
+
+    The file is appended to when it already holds a trace; one that holds
+    something else is refused (``TraceError``, ``port`` closed), never written over.
+    """
     path = _TRACE_FILE.get()
     if path is None:
         return port
     from terminal.trace import TraceWriter, TracingPort
 
-    return TracingPort(port, TraceWriter(Path(path), port=url, dialect=dialect), dialect=dialect)
+    try:
+        writer = TraceWriter(Path(path), port=url, dialect=dialect, append=True)
+    except BaseException:
+        port.close()
+        raise
+    return TracingPort(port, writer, dialect=dialect)
+
+
+def judge_macs(port: Any, verdict: Callable[[bytes], bool | None]) -> None:
+    """Have a traced ``port`` record whether each response's MAC verified, as ``verdict``
+    (the client's own check) judges the clear bytes; an untraced port is left alone."""
+    from terminal.trace import TracingPort
+
+    if isinstance(port, TracingPort):
+        port.mac_check = verdict
 
 
 @trace_app.command(

@@ -40,7 +40,7 @@ from terminal.cli.paths import (
 from terminal.cli.paths import resolve_port as choose_port
 from terminal.cli.print_jobs import PrinterOption, print_transaction
 from terminal.cli.session import security_from_config
-from terminal.cli.tracing import traced
+from terminal.cli.tracing import judge_macs, traced
 from terminal.config import SerialSettings, TerminalSettings
 from terminal.faultpoint import CRASH_ENV
 from terminal.journal import Journal
@@ -222,6 +222,7 @@ def _client(
                                 window_days=refund_window_days(chosen.data)),
                 crash_at=os.environ.get(CRASH_ENV) or None, simulated=is_simulator(url),
             )
+            judge_macs(port, client.mac_verdict)
             if resolve:
                 outcomes = recover(client, limits=RecoveryLimits.from_config(chosen.data))
                 for outcome in outcomes:

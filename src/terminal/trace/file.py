@@ -5,9 +5,15 @@ POS crashed mid-exchange) is still readable up to its last whole line, and each
 record is appended and flushed as it happens. The header names the format and
 its version, checked when the file is read. Each record is what crossed the
 wire at time ``t`` (seconds since the recording started) in direction ``dir``
-(``"tx"`` from the POS host to the terminal, ``"rx"`` back):
+(``"tx"`` from the POS host to the terminal, ``"rx"`` back). Each command
+recorded into an existing trace file appends to it (one file, one session),
+its ``t`` going on from the file's start:
 
-* ``{"kind": "frame", "hex": DATA}`` a good frame's DATA, card data masked;
+* ``{"kind": "frame", "hex": DATA}`` a good frame's DATA, card data masked; a
+  frame from the terminal that carries a MAC (field 64) also has ``"mac": "ok"``
+  or ``"mac": "bad"``: whether that MAC verified on the recording host, judged
+  over the clear bytes (a replay cannot judge it any more: the card data in
+  ``hex`` is masked, and the keys were the recording host's);
 * ``{"kind": "ack"}`` / ``{"kind": "nak"}`` the single link bytes;
 * ``{"kind": "bad", "reason": ...}`` a broken frame (its bytes are not kept:
   they cannot be masked reliably);
@@ -27,6 +33,7 @@ from terminal.errors import ConfigError
 
 __all__ = [
     "FORMAT",
+    "MAC_VERDICTS",
     "VERSION",
     "TraceError",
     "TraceFile",
@@ -40,6 +47,8 @@ VERSION = 1
 
 Direction = Literal["tx", "rx"]
 _KINDS = ("frame", "ack", "nak", "bad", "noise")
+#: A frame's MAC verdict: verified on the recording host, or not.
+MAC_VERDICTS = ("ok", "bad")
 
 
 class TraceError(ConfigError):
@@ -48,18 +57,23 @@ class TraceError(ConfigError):
 
 @dataclass(frozen=True, slots=True)
 class TraceRecord:
-    """One link event: when, which way, what (``data`` only for frames, masked)."""
+    """One link event: when, which way, what (``data`` only for frames, masked), and
+    for a frame with a MAC whether it verified where it was recorded (``mac``:
+    ``"ok"``, ``"bad"``, or ``""`` when nobody judged it)."""
 
     t: float
     direction: Direction
     kind: str
     data: bytes = b""
     detail: str = ""
+    mac: str = ""
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {"t": round(self.t, 6), "dir": self.direction, "kind": self.kind}
         if self.kind == "frame":
             record["hex"] = self.data.hex().upper()
+            if self.mac:
+                record["mac"] = self.mac
         elif self.kind == "bad":
             record["reason"] = self.detail
         elif self.kind == "noise":
@@ -81,12 +95,32 @@ class TraceFile:
 
 
 class TraceWriter:
-    """Appends records to a trace file, flushing each line as it is written."""
+    """Appends records to a trace file, flushing each line as it is written.
 
-    def __init__(self, path: Path, *, port: str, dialect: str = "cup") -> None:
+    With ``append`` an existing trace file is carried on (its header checked:
+    a file that is no trace of this version and dialect is refused, never
+    written over) and :attr:`offset` says how far into it this writer starts;
+    a missing or empty file is begun. Without, the file is begun afresh.
+    """
+
+    def __init__(
+        self, path: Path, *, port: str, dialect: str = "cup", append: bool = False
+    ) -> None:
         self.path = Path(path)
+        #: Seconds from the file's start to this writer's: a recorder adds it to ``t``.
+        self.offset = 0.0
+        existing = _existing_header(self.path) if append else None
+        if existing is not None:
+            if existing.get("dialect", "cup") != dialect:
+                raise TraceError(
+                    f"{self.path} is a {existing.get('dialect')} trace; this command speaks "
+                    f"{dialect}: record into another file"
+                )
+            self.offset = _seconds_since(existing.get("started"))
+            self._file: IO[str] = self.path.open("a", encoding="utf-8")
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = self.path.open("w", encoding="utf-8")
+        self._file = self.path.open("w", encoding="utf-8")
         header = {
             "format": FORMAT,
             "version": VERSION,
@@ -118,13 +152,7 @@ def read_trace(path: Path) -> TraceFile:
         raise TraceError(f"{path} is not a trace file (not UTF-8 text)") from exc
     if not lines:
         raise TraceError(f"{path} is empty, not a trace file")
-    header = _parse(path, 1, lines[0])
-    if header.get("format") != FORMAT:
-        raise TraceError(f"{path}:1: not a {FORMAT} file")
-    if header.get("version") != VERSION:
-        raise TraceError(
-            f"{path}:1: trace version {header.get('version')!r}, this program reads {VERSION}"
-        )
+    header = _header(path, lines[0])
     records = []
     for number, line in enumerate(lines[1:], start=2):
         if line.strip():
@@ -135,6 +163,48 @@ def read_trace(path: Path) -> TraceFile:
         dialect=str(header.get("dialect", "cup")),
         records=tuple(records),
     )
+
+
+def _header(path: Path, line: str) -> dict[str, Any]:
+    header = _parse(path, 1, line)
+    if header.get("format") != FORMAT:
+        raise TraceError(f"{path}:1: not a {FORMAT} file")
+    if header.get("version") != VERSION:
+        raise TraceError(
+            f"{path}:1: trace version {header.get('version')!r}, this program reads {VERSION}"
+        )
+    return header
+
+
+def _existing_header(path: Path) -> dict[str, Any] | None:
+    """The header of the trace already at ``path``; ``None`` when there is none to carry on."""
+    try:
+        with path.open("rb") as file:
+            first = file.readline()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise TraceError(f"cannot read trace {path}: {exc.strerror or exc}") from exc
+    if not first.strip():
+        return None
+    try:
+        return _header(path, first.decode("utf-8"))
+    except (UnicodeDecodeError, TraceError) as exc:
+        raise TraceError(
+            f"{path} is not a trace file, and a trace is never written over another file: "
+            "record into another one"
+        ) from exc
+
+
+def _seconds_since(started: Any) -> float:
+    """Seconds from a header's ``started`` to now; 0 when it cannot be read."""
+    try:
+        then = datetime.fromisoformat(str(started))
+    except ValueError:
+        return 0.0
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(UTC) - then).total_seconds())
 
 
 def _parse(path: Path, number: int, line: str) -> dict[str, Any]:
@@ -156,17 +226,22 @@ def _record(path: Path, number: int, obj: dict[str, Any]) -> TraceRecord:
         raise TraceError(f"{where}: 'dir' must be 'tx' or 'rx', not {direction!r}")
     if kind not in _KINDS:
         raise TraceError(f"{where}: 'kind' must be one of {', '.join(_KINDS)}, not {kind!r}")
-    data, detail = b"", ""
+    data, detail, mac = b"", "", ""
     if kind == "frame":
         try:
             data = bytes.fromhex(str(obj.get("hex", "")))
         except ValueError as exc:
             raise TraceError(f"{where}: 'hex' is not hex") from exc
+        mac = obj.get("mac", "")
+        if mac != "" and mac not in MAC_VERDICTS:
+            raise TraceError(
+                f"{where}: 'mac' must be one of {', '.join(MAC_VERDICTS)}, not {mac!r}"
+            )
     elif kind == "bad":
         detail = str(obj.get("reason", ""))
     elif kind == "noise":
         detail = str(obj.get("bytes", 0))
-    return TraceRecord(float(t), direction, kind, data, detail)
+    return TraceRecord(float(t), direction, kind, data, detail, mac)
 
 
 def _port_for_file(port: str) -> str:

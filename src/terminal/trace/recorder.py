@@ -6,10 +6,17 @@ each direction's bytes into link events with its own
 :class:`~terminal.link.FrameDecoder` and writes them, timestamped and masked
 (:mod:`terminal.trace.mask`), to a :class:`~terminal.trace.file.TraceWriter`.
 The link itself knows nothing of it, so tracing cannot change what is sent.
+
+Whether a response's MAC verified can only be judged here, over the clear
+bytes and with the host's working keys: once masked, the card data the MAC
+covers is gone. The host hands in that judgement as :attr:`TracingPort.mac_check`
+(the POS client's own check), and each frame from the terminal that carries a
+MAC is written with its verdict, so a replay can keep a MAC fault a fault.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from terminal.clock import Clock, MonotonicClock
@@ -30,17 +37,20 @@ class TracingPort:
         self._writer = writer
         self._dialect = dialect
         self._clock = clock or MonotonicClock()
-        self._start = self._clock.now()
+        self._start = self._clock.now() - writer.offset
         self._decoders: dict[Direction, FrameDecoder] = {"tx": FrameDecoder(), "rx": FrameDecoder()}
         self._noise: dict[Direction, int] = {"tx": 0, "rx": 0}
         #: The DATA (masked) of the last frame seen each way.
         self.last_frames: dict[Direction, bytes] = {}
+        #: Judges a frame from the terminal (clear DATA): ``True`` its MAC verifies,
+        #: ``False`` it does not, ``None`` it carries none or nobody checks it.
+        self.mac_check: Callable[[bytes], bool | None] | None = None
 
     def retarget(self, writer: TraceWriter) -> None:
         """Record from now on into ``writer`` (the previous one is closed): one file per step."""
         self._writer.close()
         self._writer = writer
-        self._start = self._clock.now()
+        self._start = self._clock.now() - writer.offset
 
     # The pyserial surface the link uses ------------------------------------------
 
@@ -93,10 +103,17 @@ class TracingPort:
             if isinstance(event, FrameReceived):
                 masked = mask_data(event.data, self._dialect)
                 self.last_frames[direction] = masked
-                self._writer.write(TraceRecord(t, direction, "frame", masked))
+                verdict = self._verdict(direction, event.data)
+                self._writer.write(TraceRecord(t, direction, "frame", masked, mac=verdict))
             elif isinstance(event, AckReceived):
                 self._writer.write(TraceRecord(t, direction, "ack"))
             elif isinstance(event, NakReceived):
                 self._writer.write(TraceRecord(t, direction, "nak"))
             elif isinstance(event, BadFrame):
                 self._writer.write(TraceRecord(t, direction, "bad", detail=event.reason))
+
+    def _verdict(self, direction: Direction, data: bytes) -> str:
+        if direction != "rx" or self.mac_check is None:
+            return ""
+        verified = self.mac_check(data)
+        return "" if verified is None else ("ok" if verified else "bad")

@@ -13,6 +13,7 @@ from terminal.trace.file import TraceFile, TraceRecord
 __all__ = ["render_trace"]
 
 _ARROW = {"tx": "POS → terminal", "rx": "terminal → POS"}
+_MAC_SAYS = {"ok": ", MAC verified", "bad": ", MAC did NOT verify"}
 #: Shown masked even though the file holds them masked already (zeros in the middle).
 _PAN_FIELDS = (2, 35, 36, 45)
 
@@ -41,7 +42,7 @@ def _render(record: TraceRecord, dialect: str) -> Iterator[str]:
         yield head + f"frame, {len(record.data)} bytes, does not decode: {exc.reason}"
         yield f"{'':13}{record.data.hex(' ').upper()}"
         return
-    yield head + f"frame {message.mti}, {len(record.data)} bytes"
+    yield head + f"frame {message.mti}, {len(record.data)} bytes" + _MAC_SAYS.get(record.mac, "")
     for number in sorted(message.fields):
         yield f"{'':13}{number:>3}  {_show(number, message[number])}"
 

@@ -502,6 +502,30 @@ class TerminalClient:
                 "the response MAC does not verify: sign on again", field="64"
             )
 
+    def mac_verdict(self, raw: bytes) -> bool | None:
+        """Whether field 64 of ``raw`` (a message as it came from the terminal) verifies
+        under the working keys held now, as :meth:`_check_mac` judges a response;
+        ``None`` when this host checks no MAC or ``raw`` carries none (or does not
+        decode: the exchange fails on that instead). Never raises.
+
+        For a wire-trace recorder, which sees the clear bytes before it masks them:
+        once the card data is masked, nobody can tell any more.
+        """
+        if self.security is None:
+            return None
+        try:
+            if MAC_FIELD not in decode(raw, DIALECT):
+                return None
+        except ProtocolError:
+            return None
+        keys = self._session_keys()
+        if keys is None:
+            return False
+        try:
+            return verify(raw, keys.mac_key, self.security.mac_algorithm, DIALECT)
+        except ProtocolError:
+            return False
+
     def _result(
         self, row: TransactionType, request: Message, response: Message, entry: JournalEntry,
         original: JournalEntry | None,
