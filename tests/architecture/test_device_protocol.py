@@ -33,5 +33,6 @@ def test_every_device_feed_takes_the_arrival_time() -> None:
             names = [a.arg for a in arguments.args + arguments.kwonlyargs]
             if names[:3] != ["self", "data", "at"]:
                 wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}.feed{names}")
-    assert "SimulatedTerminal" in devices  # the scan found the devices at all
+    # The scan found the devices at all (the simulator's and the replay's byte path).
+    assert "LinkedDevice" in devices
     assert not wrong, "feed(self, data, at=None) expected: " + "; ".join(wrong)
