@@ -54,6 +54,7 @@ from terminal.protocol.catalogue import (
     reversed_type,
 )
 from terminal.protocol.codec import encode
+from terminal.protocol.identity import SIMULATOR_FIELD, with_simulator_mark
 from terminal.protocol.message import Message
 from terminal.protocol.response_codes import APPROVED, Rc
 from terminal.protocol.security import (
@@ -467,7 +468,8 @@ class VirtualTerminal:
         trace: str | None = None,
         extra: Mapping[int, Any] | None = None,
     ) -> Message:
-        """The response envelope every answer shares: echoes, time, acquirer, 39, 60, MAC."""
+        """The response envelope every answer shares: echoes, time, acquirer, 39, 60, the
+        simulator's mark (59, :mod:`terminal.protocol.identity`), MAC."""
         fields: dict[int, Any] = {
             number: request[number] for number in (3, 4, 11, 25, 41, 42) if number in request
         }
@@ -489,6 +491,9 @@ class VirtualTerminal:
                 fields.pop(number, None)
             else:
                 fields[number] = value
+        # Every answer says it comes from the simulator, wherever this runs (sim://, a pty,
+        # TCP): the host marks the result, the receipt and the journal by it.
+        fields[SIMULATOR_FIELD] = with_simulator_mark(fields.get(SIMULATOR_FIELD))
         response = Message(
             mti=response_mti(request.mti),
             fields=fields,

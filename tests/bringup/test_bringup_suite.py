@@ -68,8 +68,15 @@ def test_bringup_passes_against_terminal_simulate_on_a_pty_and_writes_its_report
     assert measured["terminal id"]["value"] == "10008060"
     assert measured["round trip"]["unit"] == "ms" and measured["round trip"]["high"] == 3000.0
     assert report["device"]["terminal_id"] == "10008060" and report["package_version"]
+    # The device under test said it is the simulator (field 59 of its answers): the report
+    # must not pass for a terminal's.
+    assert report["simulated"] is True and report["device"]["simulator"] is True
+    assert measured["device"]["value"] == "simulator"
+    assert "SIMULATOR" in outcome.output and "no terminal was tested" in outcome.output
     suite = ET.parse(report_dir / "junit.xml").getroot().find("testsuite")
     assert suite.get("tests") == "7" and suite.get("failures") == "0"
+    properties = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert properties["simulated"] == "true"
     for check in report["checks"]:
         assert os.path.exists(check["transcript"]), check["name"]
 
@@ -107,6 +114,7 @@ def test_a_terminal_that_stopped_answering_fails_the_link_check_and_skips_the_re
     )
     suite = ET.parse(report_dir / "junit.xml").getroot().find("testsuite")
     assert (suite.get("failures"), suite.get("skipped")) == ("1", "3")
+    assert report["simulated"] is False  # nothing answered, so nothing said it is one
 
 
 def test_no_operator_response_is_a_skip_not_a_device_fault(tmp_path):

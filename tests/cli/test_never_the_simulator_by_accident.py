@@ -103,11 +103,13 @@ def test_json_says_simulated_true_on_the_simulator():
     assert json.loads(outcome.stdout)["simulated"] is True
 
 
-def test_a_real_port_is_not_called_simulated():
+def test_a_simulator_behind_a_pty_path_is_called_simulated_all_the_same():
+    # The path says nothing; the simulator's answers do (field 59). A device that does not
+    # mark its answers: tests/cli/test_simulator_in_another_process_says_so.py.
     with PtySimulator(SimulatedTerminal()) as device:
         as_json = runner.invoke(app, ["sale", "12.34", "--port", device.path, "--json"])
         as_text = runner.invoke(app, ["sale", "12.34", "--port", device.path, "--receipt"])
     assert as_json.exit_code == 0, as_json.output
-    assert json.loads(as_json.stdout)["simulated"] is False
+    assert json.loads(as_json.stdout)["simulated"] is True
     assert as_text.exit_code == 0, as_text.output
-    assert BANNER not in as_text.stdout and MARK not in as_text.stdout
+    assert as_text.stdout.splitlines()[0] == BANNER and as_text.stdout.count(MARK) == 2

@@ -135,6 +135,7 @@ def _exchange(
     except (LinkError, ProtocolError) as exc:
         raise CheckFailed(f"{what} got no usable answer: {exc}") from None
     rtt = (time.monotonic() - started) * 1000
+    _note_device(bench, result)
     return result, [
         Measurement("round trip", rtt, "ms", high=RTT_LIMIT_MS),
         Measurement("link resends", _resends(bench) - before, high=RESENDS_LIMIT),
@@ -155,6 +156,7 @@ def sign_on(bench: Bench) -> list[Measurement]:
                     expected=bench.settings.terminal.terminal_id),
         Measurement("batch", result.batch),
         Measurement("working keys", keys),
+        Measurement("device", "simulator" if result.simulated else "terminal"),
         *costs,
     ]
 
@@ -182,6 +184,7 @@ def sale_and_void(bench: Bench) -> list[Measurement]:
         raise CheckFailed(f"the 0.01 test sale is in doubt (trace {exc.trace}): {exc} — "
                           "reverse it before the next test") from None
     sale_ms = (time.monotonic() - started) * 1000
+    _note_device(bench, sale)
     if not sale.approved:
         raise CheckFailed(f"the 0.01 test sale was declined: {sale.response.code} "
                           f"{sale.response.operator_message}")
@@ -245,6 +248,12 @@ def receipt_prints(bench: Bench) -> list[Measurement]:
 def _client(bench: Bench):
     assert bench.client is not None
     return bench.client
+
+
+def _note_device(bench: Bench, result: TransactionResult) -> None:
+    """Record whether the device under test is the simulator (its answers say so: a
+    report of a simulator must never pass for a terminal's). Once said, it stays said."""
+    bench.facts["simulator"] = bool(bench.facts.get("simulator")) or result.simulated
 
 
 def _resends(bench: Bench) -> int:

@@ -110,6 +110,11 @@ class Report:
     checks: list[CheckResult] = field(default_factory=list)
 
     @property
+    def simulated(self) -> bool:
+        """The device under test said it is the simulator: nothing here proves a terminal."""
+        return bool(self.device.get("simulator"))
+
+    @property
     def passed(self) -> bool:
         """True only when every check ran and passed (a skip is not a pass)."""
         return bool(self.checks) and all(c.outcome is Outcome.PASS for c in self.checks)
@@ -124,6 +129,7 @@ class Report:
             "package_version": self.package_version,
             "os": self.os,
             "python": self.python,
+            "simulated": self.simulated,
             "device": self.device,
             "checks": [c.to_json() for c in self.checks],
         }

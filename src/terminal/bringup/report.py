@@ -12,14 +12,15 @@ from rich.table import Table
 
 from terminal.bringup.model import Outcome, Report
 
-__all__ = ["print_table", "write_json", "write_junit", "write_reports"]
+__all__ = ["print_table", "verdict", "write_json", "write_junit", "write_reports"]
 
 _STYLE = {Outcome.PASS: "bold green", Outcome.FAIL: "bold red", Outcome.SKIP: "yellow"}
 
 
 def print_table(report: Report, console: Console) -> None:
     """PASS / FAIL / SKIP per check with what was measured and a hint; failures' transcripts."""
-    table = Table(title=f"Bring-up of {report.port}", show_lines=False)
+    device = " — SIMULATOR, no money moved" if report.simulated else ""
+    table = Table(title=f"Bring-up of {report.port}{device}", show_lines=False)
     table.add_column("#", justify="right")
     table.add_column("check")
     table.add_column("result")
@@ -34,8 +35,15 @@ def print_table(report: Report, console: Console) -> None:
     for check in report.checks:
         if check.outcome is Outcome.FAIL and check.transcript:
             console.print(f"transcript of '{check.title}': {check.transcript}")
-    verdict = "ALL CHECKS PASSED" if report.passed else "NOT PASSED"
-    console.print(f"[{'bold green' if report.passed else 'bold red'}]{verdict}[/]")
+    console.print(f"[{'bold green' if report.passed else 'bold red'}]{verdict(report)}[/]")
+
+
+def verdict(report: Report) -> str:
+    """The run's last word; a run against the simulator says so, passed or not."""
+    said = "ALL CHECKS PASSED" if report.passed else "NOT PASSED"
+    if report.simulated:
+        said += " (on the SIMULATOR: no terminal was tested)"
+    return said
 
 
 def write_reports(report: Report, folder: Path) -> list[Path]:
@@ -62,6 +70,7 @@ def write_junit(report: Report, path: Path) -> Path:
     properties = ET.SubElement(suite, "properties")
     for name in ("port", "printer", "package_version", "os", "python"):
         ET.SubElement(properties, "property", name=name, value=str(getattr(report, name) or ""))
+    ET.SubElement(properties, "property", name="simulated", value=str(report.simulated).lower())
     for check in report.checks:
         case = ET.SubElement(suite, "testcase", classname="terminal.bringup",
                              name=f"{check.number:02d} {check.title}", time=f"{check.seconds:.3f}")

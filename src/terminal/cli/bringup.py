@@ -85,6 +85,7 @@ def diag(
 ) -> None:
     """Run the bring-up checks one by one at the console, answering its prompts."""
     from terminal.bringup import run_suite
+    from terminal.bringup.report import verdict
 
     settings = _settings(port, printer, None, operator, prompt_timeout, config)
 
@@ -100,7 +101,7 @@ def diag(
         result = run_suite(settings, on_result=show)
     finally:
         settings.journal.close()
-    out("ALL CHECKS PASSED" if result.passed else "NOT PASSED")
+    out(verdict(result))
     raise typer.Exit(0 if result.passed else _EXIT_NOT_PASSED)
 
 

@@ -13,7 +13,7 @@ import typer
 from terminal.cli.failures import EXIT_APPROVED, EXIT_LINK
 from terminal.cli.options import BaudrateOption, ConfigOption, JsonOption, PortOption, VerboseOption
 from terminal.cli.output import out, out_json
-from terminal.cli.transact import run_recovery
+from terminal.cli.transact import SIMULATOR_BANNER, run_recovery
 from terminal.transactions.recovery import Outcome
 
 __all__ = ["register", "show_outcomes"]
@@ -43,9 +43,14 @@ def recover_command(
 
 
 def show_outcomes(outcomes: list[Outcome]) -> None:
+    """One line per entry; the simulator's banner first when any of them went to it, and
+    each such line marked."""
+    if any(o.simulated for o in outcomes):
+        out(SIMULATOR_BANNER)
     for o in outcomes:
         amount = f" {o.amount_fen} fen" if o.amount_fen is not None else ""
         code = f" code {o.response_code}" if o.response_code else ""
         error = f" ({o.error})" if o.error else ""
+        where = " [simulator]" if o.simulated else ""
         out(f"#{o.journal_id} {o.transaction} trace {o.trace}{amount}: {o.action} -> "
-            f"{o.outcome}{code}{error}")
+            f"{o.outcome}{code}{error}{where}")

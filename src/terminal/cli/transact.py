@@ -4,6 +4,9 @@
 config file, then ``sim://`` (the in-process simulator). An empty port is an
 error, never the simulator. On the simulator every result says so: the first
 line of the text, a banner on the receipt, ``"simulated": true`` in the JSON.
+That holds wherever the simulator runs: in this process (``sim://``) or in
+another one behind a pty or a socket (``terminal simulate``), which marks each
+of its responses (:mod:`terminal.protocol.identity`).
 ``--card`` picks the simulator's card for this exchange and is refused for a
 real device.
 """
@@ -167,14 +170,14 @@ def _run(
     settings = TerminalSettings.from_config(chosen.data)
     serial_settings = SerialSettings.from_config(chosen.data, baudrate=baudrate)
     timers = LinkTimers.from_config(chosen.data)
-    url = choose_port(port, chosen.data)
-    simulated = is_simulator(url)
-    url = _sim_options(url, card=card, chosen=chosen)
+    url = _sim_options(choose_port(port, chosen.data), card=card, chosen=chosen)
     with _client(url, chosen, settings, serial_settings, timers, operator=operator) as client:
         result = action(client)
-    _show(result, settings, as_json=as_json, show_receipt=show_receipt, simulated=simulated)
+    # The result knows: sim://, or a device whose answer carried the simulator's mark.
+    _show(result, settings, as_json=as_json, show_receipt=show_receipt)
     if print_slips and result.approved:
-        print_transaction(result, merchant_name=settings.merchant_name, simulated=simulated,
+        print_transaction(result, merchant_name=settings.merchant_name,
+                          simulated=result.simulated,
                           printer_url=printer, config=chosen.data, quiet=as_json)
     raise typer.Exit(EXIT_APPROVED if result.approved else EXIT_DECLINED)
 
@@ -227,7 +230,8 @@ def _client(
                 outcomes = recover(client, limits=RecoveryLimits.from_config(chosen.data))
                 for outcome in outcomes:
                     err(f"recovered #{outcome.journal_id} {outcome.transaction} trace"
-                        f" {outcome.trace}: {outcome.action} -> {outcome.outcome}")
+                        f" {outcome.trace}: {outcome.action} -> {outcome.outcome}"
+                        + (" [simulator]" if outcome.simulated else ""))
             yield client
         finally:
             port.close()
@@ -277,13 +281,12 @@ def _show(
     *,
     as_json: bool,
     show_receipt: bool,
-    simulated: bool,
 ) -> None:
     if as_json:
-        out_json({**result.to_dict(), "simulated": simulated})
+        out_json(result.to_dict())  # "simulated" among the keys
         return
     screen = console()
-    if simulated:
+    if result.simulated:
         screen.print(f"[bold yellow]{SIMULATOR_BANNER}[/]")
     style = "bold green" if result.approved else "bold red"
     screen.print(f"[{style}]{result.response.code} {result.response.operator_message}[/]"
@@ -309,4 +312,4 @@ def _show(
         for copy in (MERCHANT_COPY, CUSTOMER_COPY):
             out("")
             out(render_text_receipt(result, merchant_name=settings.merchant_name, copy=copy,
-                                    simulated=simulated), nl=False)
+                                    simulated=result.simulated), nl=False)

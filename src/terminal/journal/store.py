@@ -77,9 +77,13 @@ class JournalStore(Protocol):
         self, entry_id: int, *, now: datetime, response_code: str, rrn: str | None,
         auth_code: str | None, local_date: str | None, local_time: str | None,
         card: ProtectedPan | None, card_organisation: str | None = None,
+        simulated: bool | None = None,
     ) -> JournalEntry: ...
 
-    def mark(self, entry_id: int, state: EntryState, reason: str | None = None) -> None: ...
+    def mark(
+        self, entry_id: int, state: EntryState, reason: str | None = None, *,
+        simulated: bool | None = None,
+    ) -> None: ...
 
     def get(self, entry_id: int) -> JournalEntry: ...
 
@@ -197,28 +201,38 @@ class Journal:
         local_time: str | None,
         card: ProtectedPan | None,
         card_organisation: str | None = None,
+        simulated: bool | None = None,
     ) -> JournalEntry:
-        """Record the answer: approved or declined, with what the receipt and lookups need."""
+        """Record the answer: approved or declined, with what the receipt and lookups need.
+
+        ``simulated`` is what the answer said of the device (the simulator marks each of
+        its responses); ``None`` keeps what :meth:`begin` recorded."""
         state = EntryState.APPROVED if response_code == "00" else EntryState.DECLINED
         with transaction(self._db):
             self._db.execute(
                 "UPDATE entries SET state = ?, completed_at = ?, response_code = ?, rrn = ?,"
                 " auth_code = ?, local_date = ?, local_time = ?, card_masked = ?, card_token = ?,"
-                " card_organisation = ? WHERE id = ?",
+                " card_organisation = ?, simulated = COALESCE(?, simulated) WHERE id = ?",
                 (
                     state.value, now.isoformat(), response_code, rrn, auth_code, local_date,
                     local_time, card.masked if card else None, card.token if card else None,
-                    card_organisation, entry_id,
+                    card_organisation, None if simulated is None else int(simulated), entry_id,
                 ),
             )
         return self.get(entry_id)
 
-    def mark(self, entry_id: int, state: EntryState, reason: str | None = None) -> None:
-        """Set an entry's state (in doubt, reversed), keeping the reason if one is given."""
+    def mark(
+        self, entry_id: int, state: EntryState, reason: str | None = None, *,
+        simulated: bool | None = None,
+    ) -> None:
+        """Set an entry's state (in doubt, reversed), keeping the reason if one is given;
+        ``simulated`` (when not None) records that the exchange went to the simulator,
+        learned after the fact (the simulator approved its reversal)."""
         with transaction(self._db):
             self._db.execute(
-                "UPDATE entries SET state = ?, reason = COALESCE(?, reason) WHERE id = ?",
-                (state.value, reason, entry_id),
+                "UPDATE entries SET state = ?, reason = COALESCE(?, reason),"
+                " simulated = COALESCE(?, simulated) WHERE id = ?",
+                (state.value, reason, None if simulated is None else int(simulated), entry_id),
             )
 
     def set_alarm(self, entry_id: int, what: str) -> None:

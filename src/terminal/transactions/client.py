@@ -11,7 +11,9 @@ with thin named methods on top. For each exchange it:
    nothing whose MAC fails: a bad MAC leaves the exchange in doubt and the
    keys dropped, so the next exchange signs on again;
 4. completes the journal row and turns the card number into a masked number
-   and token right here.
+   and token right here; a response carrying the simulator's mark
+   (:mod:`terminal.protocol.identity`) makes the result and the row *simulated*,
+   wherever the simulator runs.
 
 A void, refund, completion or cancel finds its original in the journal and
 builds 4, 37, 38 and 61 from it; a wrong reference is an error before anything
@@ -36,6 +38,7 @@ from terminal.journal.entry import EntryState, JournalEntry
 from terminal.journal.store import Journal, JournalStore, OriginalNotFound
 from terminal.protocol import Message, Tpdu, decode, encode
 from terminal.protocol.catalogue import CATALOGUE, Effect, Kind, TransactionType, identify
+from terminal.protocol.identity import identifies_simulator
 from terminal.protocol.json_shape import message_from_json
 from terminal.protocol.response_codes import APPROVED, Action, Rc, describe
 from terminal.protocol.security import (
@@ -111,9 +114,12 @@ class TerminalClient:
         simulated: bool | None = None,
     ) -> None:
         self.link = link
-        #: Whether ``link`` leads to the simulator (journaled with every exchange, for
-        #: reprints); None when the caller does not say.
+        #: Whether the caller knows ``link`` leads to the simulator (``sim://``); None when
+        #: it does not say. A simulator anywhere else says so itself, in each response
+        #: (:mod:`terminal.protocol.identity`): see :attr:`device_is_simulator`.
         self.simulated = simulated
+        #: What the last response said the device is (None before the first answer).
+        self.device_is_simulator: bool | None = None
         #: A crash point for the crash-consistency tests (:mod:`terminal.faultpoint`).
         self.crash_at = crash_at
         #: The cashier journaled with every exchange of this client.
@@ -300,7 +306,7 @@ class TerminalClient:
             now=self._now(), amount_fen=amount_fen, trace=trace, original=original,
             reason=reason if kind is not Kind.REVERSAL else None,
             operator=self.operator, supervisor=supervisor, refund_reason=refund_reason,
-            refund_note=refund_note, simulated=self.simulated,
+            refund_note=refund_note, simulated=self._believed_simulated(),
         )
         result = self._exchange(row, entry, request, amount_fen, original)
         if (
@@ -314,7 +320,10 @@ class TerminalClient:
                             supervisor=supervisor, refund_reason=refund_reason,
                             refund_note=refund_note, _retry_on_stale_keys=False)
         if kind is Kind.REVERSAL and original is not None and result.approved:
-            self.journal.mark(original.id, EntryState.REVERSED)
+            # The simulator approves a reversal only of what it booked: then the original
+            # went to it too, though it was sent before anything said so (in doubt).
+            self.journal.mark(original.id, EntryState.REVERSED,
+                              simulated=True if result.simulated else None)
         return result
 
     def resend(self, entry: JournalEntry) -> TransactionResult:
@@ -443,7 +452,7 @@ class TerminalClient:
             entry.id, now=self._now(), response_code=result.response.code, rrn=result.rrn,
             auth_code=result.auth_code, local_date=result.local_date,
             local_time=result.local_time, card=result.card,
-            card_organisation=result.card_organisation,
+            card_organisation=result.card_organisation, simulated=result.simulated,
         )
         self._saf_done(entry.id)
         if kind is Kind.SIGN_ON and result.approved:
@@ -533,6 +542,8 @@ class TerminalClient:
         pan = response.get(2)
         field60 = response.get(60) or {}
         amount = response.get(4, request.get(4))
+        # Only a believed response gets here (its MTI, echoes and MAC were checked).
+        self.device_is_simulator = identifies_simulator(response)
         return TransactionResult(
             kind=row.kind,
             response=describe(response[39]),
@@ -550,7 +561,18 @@ class TerminalClient:
             card_organisation=_text(response.get(63)),
             original=original.as_original() if original is not None else None,
             journal_id=entry.id,
+            simulated=bool(self.simulated) or self.device_is_simulator,
         )
+
+    def _believed_simulated(self) -> bool | None:
+        """Whether a request about to be sent goes to the simulator, as far as is known
+        before its answer: the caller's word (``sim://``), else what the device said
+        last in this client. The answer's own mark then completes the journal row."""
+        if self.simulated:
+            return True
+        if self.device_is_simulator is not None:
+            return self.device_is_simulator
+        return self.simulated
 
     # -- store and forward ---------------------------------------------------------------
 
@@ -631,7 +653,8 @@ class TerminalClient:
         """A journaled exchange without money or MAC (settlement and batch upload)."""
         row = CATALOGUE[kind]
         entry, request = self.journal.begin(
-            self.lane, kind, lambda t, b: self._request(row, extra, t, b, None), now=self._now()
+            self.lane, kind, lambda t, b: self._request(row, extra, t, b, None), now=self._now(),
+            simulated=self._believed_simulated(),
         )
         raw = encode(request, DIALECT)
         try:
@@ -644,6 +667,7 @@ class TerminalClient:
         self.journal.complete(
             entry.id, now=self._now(), response_code=result.response.code, rrn=result.rrn,
             auth_code=None, local_date=result.local_date, local_time=result.local_time, card=None,
+            simulated=result.simulated,
         )
         return result, response
 

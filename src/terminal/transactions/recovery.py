@@ -75,6 +75,9 @@ class Outcome:
     response_code: str | None = None
     attempts: int = 0
     error: str | None = None
+    #: Whether the exchange went to the simulator: what its answer said, else what the
+    #: journal recorded when it was sent (None: not known).
+    simulated: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,7 +117,8 @@ def _resolve(
 ) -> Outcome | None:
     entry = journal.get(item.entry_id)
     base = {"journal_id": entry.id, "transaction": entry.kind.value, "trace": entry.trace,
-            "amount_fen": entry.amount_fen, "action": item.action.value}
+            "amount_fen": entry.amount_fen, "action": item.action.value,
+            "simulated": entry.simulated}
     answered = entry.state in (EntryState.APPROVED, EntryState.DECLINED)
     if entry.state is EntryState.REVERSED or (item.state is saf.SafState.PREPARED and answered):
         # The answer was committed; the process died before it cleared the row.
@@ -143,6 +147,7 @@ def _answered(
     result: TransactionResult, now: datetime, limits: RecoveryLimits,
 ) -> Outcome:
     code = result.response.code
+    base = {**base, "simulated": result.simulated}
     if item.action is saf.SafAction.REVERSAL:
         if result.approved:
             outcome = "reversed"
@@ -208,5 +213,5 @@ def _abandon_stale(
             continue  # a reversal's row is settled when its queue row is answered
         journal.mark(entry.id, EntryState.ABANDONED, "moved no money and was never answered")
         outcomes.append(Outcome(entry.id, entry.kind.value, entry.trace, entry.amount_fen,
-                                "none", "abandoned"))
+                                "none", "abandoned", simulated=entry.simulated))
     return outcomes

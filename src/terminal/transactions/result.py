@@ -81,6 +81,9 @@ class TransactionResult:
     original: OriginalRef | None = None
     totals: SettlementTotals | None = None
     journal_id: int | None = None
+    #: Answered by the simulator (``sim://``, or a response carrying its mark): no money
+    #: moved, whatever ``moved_money`` says of the transaction.
+    simulated: bool = False
 
     @property
     def approved(self) -> bool:
@@ -115,6 +118,7 @@ class TransactionResult:
             "date": self.local_date,
             "time": self.local_time,
             "balance_fen": self.balance_fen,
+            "simulated": self.simulated,
         }
         if self.original is not None:
             data["original"] = self.original.to_dict()

@@ -1,0 +1,178 @@
+"""A simulator in another process (``terminal simulate --pty`` or ``--tcp``) is named by a
+path or a socket URL that cannot tell it from a real terminal; its answers say what it is,
+and every result the host shows or keeps says so: the banner, ``"simulated": true``, the
+receipt's mark, the journal (a real SQLite file), settlement and ``terminal recover``.
+A device whose answers carry no mark (the replay of a real terminal's capture) is not
+called simulated."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from terminal.cli.app import app
+from terminal.cli.paths import data_paths
+from terminal.protocol import Message, Tpdu, decode, encode
+from terminal.protocol.catalogue import CATALOGUE, Kind
+from terminal.protocol.identity import SIMULATOR_FIELD
+from terminal.trace import TraceRecord, TraceWriter
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="terminal simulate --pty needs a pty")
+
+runner = CliRunner()
+BANNER = "SIMULATOR — no money moved"
+MARK = "*** 模拟 SIMULATOR ***"
+STARTUP_LIMIT = 15.0
+TRANSPORTS = {"pty": ("--pty",), "tcp": ("--tcp", "0")}
+
+
+@contextmanager
+def simulate(*options: str) -> Iterator[str]:
+    """``terminal simulate OPTIONS`` as a separate process; the path or URL it announced."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "terminal", "simulate", *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], STARTUP_LIMIT)
+        assert ready, "terminal simulate printed nothing"
+        line = process.stdout.readline()
+        assert " on " in line, line + process.stderr.read()
+        yield line.split(" on ", 1)[1].split(" ")[0]
+    finally:
+        process.terminate()
+        process.wait(10)
+        process.stdout.close()
+        process.stderr.close()
+
+
+def journal_rows() -> list[tuple[str, str, int | None]]:
+    """(kind, state, simulated) of every journal row, read with plain sqlite3."""
+    with sqlite3.connect(data_paths().journal) as db:
+        return db.execute("SELECT kind, state, simulated FROM entries ORDER BY id").fetchall()
+
+
+def _operators() -> None:
+    for args, stdin in (
+        (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
+        (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
+          "--password-stdin"], "boss-pw\nsue-pw\n"),
+    ):
+        assert runner.invoke(app, args, input=stdin).exit_code == 0
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS, ids=list(TRANSPORTS))
+def test_a_sale_through_terminal_simulate_says_simulator_in_text_json_receipt_and_journal(
+    transport,
+):
+    with simulate(*TRANSPORTS[transport]) as address:
+        assert not address.startswith("sim:")
+        as_json = runner.invoke(app, ["sale", "12.34", "--port", address, "--json"])
+        as_text = runner.invoke(app, ["sale", "5.00", "--port", address, "--receipt"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["simulated"] is True
+    assert as_text.exit_code == 0, as_text.output
+    assert as_text.stdout.splitlines()[0] == BANNER
+    assert as_text.stdout.count(MARK) == 2  # merchant and customer copy
+    rows = journal_rows()
+    assert [kind for kind, _, _ in rows] == ["sign_on", "sale", "sale"]
+    assert {simulated for _, _, simulated in rows} == {1}
+
+
+def test_a_declined_sale_through_terminal_simulate_says_so_too():
+    with simulate("--pty", "--card", "expired") as path:
+        outcome = runner.invoke(app, ["sale", "12.34", "--port", path])
+    assert outcome.exit_code == 1, outcome.output
+    assert outcome.stdout.splitlines()[0] == BANNER
+    assert journal_rows()[-1] == ("sale", "declined", 1)
+
+
+def test_the_settlement_report_through_terminal_simulate_says_simulator():
+    _operators()
+    settle = ["settle", "--supervisor", "sue", "--password-stdin"]
+    with simulate("--pty") as path:
+        assert runner.invoke(app, ["sale", "8.00", "--port", path]).exit_code == 0
+        report = runner.invoke(app, [*settle, "--port", path], input="sue-pw\n")
+        assert runner.invoke(app, ["sale", "2.00", "--port", path]).exit_code == 0
+        as_json = runner.invoke(app, [*settle, "--port", path, "--json"], input="sue-pw\n")
+    assert report.exit_code == 0, report.output
+    lines = report.stdout.splitlines()
+    assert lines[0] == BANNER and any("结算 settlement" in line for line in lines)
+    shown = json.loads(as_json.stdout)
+    assert shown["simulated"] is True and shown["totals"]["sales"]["count"] == 1
+    assert ("settlement", "approved", 1) in journal_rows()
+
+
+def test_terminal_recover_through_terminal_simulate_says_its_reversals_were_simulated():
+    with simulate("--pty") as path:
+        for recover in (["recover", "--json"], ["recover"]):
+            killed = subprocess.run(
+                [sys.executable, "-m", "terminal", "sale", "9.99", "--port", path],
+                env={**os.environ, "TERMINAL_CRASH_AT": "after-send:sale"},
+                capture_output=True, text=True, timeout=60,
+            )
+            assert killed.returncode < 0, killed.stderr  # killed by the crash point
+            outcome = runner.invoke(app, [*recover, "--port", path])
+            assert outcome.exit_code == 0, outcome.output
+            if "--json" in recover:
+                entries = json.loads(outcome.stdout)["entries"]
+                assert [(e["action"], e["outcome"], e["simulated"]) for e in entries] == [
+                    ("reversal", "reversed", True)]
+            else:
+                lines = outcome.stdout.splitlines()
+                assert lines[0] == BANNER
+                assert "reversal -> reversed" in lines[1] and lines[1].endswith("[simulator]")
+    reversals = [row for row in journal_rows() if row[0] in ("sale", "reversal")]
+    assert reversals == [("sale", "reversed", 1), ("reversal", "approved", 1)] * 2
+
+
+# -- a device that does not say it is the simulator ---------------------------------------
+
+
+def _real_terminal_capture(path: Path, exchanges: int) -> Path:
+    """A trace as recorded against a real terminal: echo tests answered 00, and nothing in
+    field 59 (a real terminal does not carry the simulator's mark)."""
+    row = CATALOGUE[Kind.ECHO]
+    writer = TraceWriter(path, port="/dev/ttyUSB0")
+    try:
+        for n in range(exchanges):
+            t = n * 0.5
+            request = Message(row.mti, {
+                11: f"{n + 1:06d}", 41: "10008060", 42: "898100000000001",
+                60: {"message_type": "00", "batch": "000001", "network_code": "301"},
+            }, Tpdu(0x60, 0x0006, 0x0000), "603200320002")
+            response = Message(f"{int(row.mti) + 10:04d}", {
+                11: f"{n + 1:06d}", 12: "103015", 13: "0314", 32: "48020000", 39: "00",
+                41: "10008060", 42: "898100000000001",
+                60: {"message_type": "00", "batch": "000001", "network_code": "301"},
+            }, Tpdu(0x60, 0x0000, 0x0006), "603200320002")
+            assert SIMULATOR_FIELD not in decode(encode(response, "cup"), "cup")
+            writer.write(TraceRecord(t, "tx", "frame", encode(request, "cup")))
+            writer.write(TraceRecord(t + 0.01, "rx", "ack"))
+            writer.write(TraceRecord(t + 0.05, "rx", "frame", encode(response, "cup")))
+            writer.write(TraceRecord(t + 0.06, "tx", "ack"))
+    finally:
+        writer.close()
+    return path
+
+
+def test_the_replay_of_a_real_terminals_capture_is_not_called_simulated(tmp_path):
+    capture = _real_terminal_capture(tmp_path / "real.trace", exchanges=2)
+    with simulate("--pty", "--replay", str(capture)) as path:
+        as_json = runner.invoke(app, ["echo", "--port", path, "--json"])
+        as_text = runner.invoke(app, ["echo", "--port", path])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["simulated"] is False
+    assert as_text.exit_code == 0, as_text.output
+    assert BANNER not in as_text.stdout
+    assert journal_rows() == [("echo", "approved", 0)] * 2
