@@ -7,7 +7,9 @@ wall-clock time, identifies it in the protocol's transaction catalogue
 "reads" the presented card, applies the acquirer's rules
 (:mod:`simulator.acquirer`) and the issuer's (:mod:`simulator.issuer`), books
 the exchange in the :class:`~simulator.ledger.Ledger` and returns what a real
-terminal would send back.
+terminal would send back, plus one thing a real terminal never sends: the
+simulator's mark in field 59 of every response (:mod:`terminal.protocol.identity`),
+so that the host knows, wherever this runs, that no money moved.
 
 Every transaction of the catalogue is answered: sale, void, refund, balance,
 pre-authorization, its cancel, completion and completion void, reversal of
