@@ -121,6 +121,25 @@ def test_messages_received_before_a_new_request_are_discarded_and_counted(
     assert endpoint.stats.stale_messages == 2
 
 
+def test_the_same_answer_again_after_a_discarded_stale_copy_is_the_new_requests(
+    clock: FakeClock,
+) -> None:
+    # A late answer to a request the POS gave up on waited on the port and was put
+    # aside; the POS sent the same request again (a refund resent by recovery) and the
+    # terminal answered it with the same bytes, inside the duplicate window.
+    endpoint = LinkEndpoint(LinkTimers(), clock)
+    endpoint.feed(encode_frame(RESPONSE))
+    assert endpoint.discard_messages() == 1
+    endpoint.send(REQUEST)
+    endpoint.data_to_write()
+    clock.advance(0.1)
+    endpoint.feed(bytes([ACK]))
+    clock.advance(0.5)
+    endpoint.feed(encode_frame(RESPONSE))
+    assert endpoint.pop_message() == RESPONSE
+    assert endpoint.stats.duplicates_dropped == 0
+
+
 # -- SerialLink: stale input put aside before each request -----------------------------
 
 
@@ -144,6 +163,16 @@ def test_late_answer_waiting_on_the_port_is_acked_dropped_and_not_returned(
     link = SerialLink(port, clock=clock)
     assert link.exchange(REQUEST) == RESPONSE
     assert port.writes[0][1] == bytes([ACK])  # the stale frame, ACKed so it is not resent
+    assert link.endpoint.stats.stale_messages == 1
+
+
+def test_a_request_sent_again_gets_its_answer_though_the_same_answer_was_waiting_stale(
+    clock: FakeClock,
+) -> None:
+    port = FakePort(clock, reply_to_frames(bytes([ACK]) + encode_frame(RESPONSE)))
+    port.queue(encode_frame(RESPONSE))  # the first send's late answer, never read
+    link = SerialLink(port, clock=clock)
+    assert link.exchange(REQUEST) == RESPONSE
     assert link.endpoint.stats.stale_messages == 1
 
 

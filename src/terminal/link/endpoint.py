@@ -111,10 +111,11 @@ class LinkEndpoint:
     delivered) exactly when both hold:
 
     * its DATA equals the DATA of the last frame delivered to :meth:`pop_message`;
-    * it arrives no later than ``ack_timeout * max_sends`` after our last ACK of
-      that frame (every ACK, including the one sent for a duplicate, restarts
-      this window; any other good frame in between is delivered and replaces
-      the frame compared against).
+    * it arrives no later than ``ack_timeout * max_sends``
+      (:attr:`LinkTimers.duplicate_window`) after our last ACK of that frame
+      (every ACK, including the one sent for a duplicate, restarts this
+      window; any other good frame in between is delivered and replaces the
+      frame compared against).
 
     Why that window: the peer resends a frame only because it missed our ACK,
     and it stops after ``max_sends`` sends spaced ``ack_timeout`` apart, so while
@@ -236,11 +237,16 @@ class LinkEndpoint:
         For an owner about to send a new request: whatever came before it (a
         late answer to an earlier, abandoned request) is not its answer.
         The frames were ACKed when they came, so the peer does not resend them.
+        Never delivered, they are no longer what the duplicate filter compares
+        against: the same request sent again (a refund resent, a reversal
+        retried) gets the same answer again, byte for byte, and that answer is
+        the new request's, not a resend of the copy dropped here.
         """
         count = len(self._inbox)
         self._inbox.clear()
         self.stats.stale_messages += count
         if count:
+            self._last_delivered = None  # the newest frame received was among them
             log.debug("%d message(s) received before the new request dropped", count)
         return count
 
@@ -366,7 +372,7 @@ class LinkEndpoint:
                 self.stats.implicit_acks += 1
                 self._delivered()
                 log.debug("frame in while awaiting ACK: taken as ACK (send %d)", self._sends)
-        self._duplicate_window_end = now + self.timers.ack_timeout * self.timers.max_sends
+        self._duplicate_window_end = now + self.timers.duplicate_window
 
     def _on_ack(self, at: float) -> None:
         # An ACK read while a resend is queued still answers the send before it.

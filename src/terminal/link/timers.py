@@ -45,6 +45,18 @@ class LinkTimers:
                 f"[link] max_sends must be a whole number of at least 1, got {sends!r}"
             )
 
+    @property
+    def duplicate_window(self) -> float:
+        """Seconds after its last ACK within which identical DATA is a resend, not a new message.
+
+        The peer resends a frame only while it misses our ACK, at most
+        ``max_sends`` times ``ack_timeout`` apart; past that it has given up on
+        the send, so identical bytes can only be a new message. Both ends'
+        duplicate filter and the simulator's fault injector (which counts
+        exchanges) use this one figure.
+        """
+        return self.ack_timeout * self.max_sends
+
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LinkTimers:
         """Timers from the ``[link]`` table of the parsed config; defaults for what is absent.
