@@ -5,10 +5,17 @@
 real one, like the manipulator pymodbus's ``NullModem`` takes: ``sim://``, the
 pty and the TCP server drive it without knowing, and the simulated terminal
 behind it stays clean. It cuts each direction's bytes into link units (frames,
-ACK, NAK), tells which exchange they belong to (a new request frame, not a
-resend, starts the next one) and lets the scenario's faults act on them at
-their point: lose, hold back, garble, duplicate, rewrite, NAK, cut the line,
-switch the terminal off and on again.
+ACK, NAK), tells which exchange they belong to and lets the scenario's faults
+act on them at their point: lose, hold back, garble, duplicate, rewrite, NAK,
+cut the line, switch the terminal off and on again.
+
+Exchanges are counted as the terminal's duplicate filter tells a resend from a
+new message: a request frame starts the next exchange unless its DATA equals
+the last request's and it comes within the link's duplicate window
+(``ack_timeout × max_sends`` after the last copy; the scenario may set its
+own). A POS that resends the same refund or retries the same reversal after a
+restart, long after that window, is a new exchange, so a fault pinned to an
+exchange with ``times = 0`` strikes its link resends and not the recovery.
 
 Every wait is on the injected clock, so with a :class:`~terminal.clock.FakeClock`
 a scenario full of minute-long timeouts runs in milliseconds.
@@ -25,7 +32,7 @@ from simulator.faults.scenario import Fault, FaultKind, Point, Scenario, Scenari
 from terminal.clock import Clock, MonotonicClock
 from terminal.devices import SimulatedDevice
 from terminal.errors import ProtocolError
-from terminal.link import ACK, NAK, STX, encode_frame
+from terminal.link import ACK, NAK, STX, LinkTimers, encode_frame
 from terminal.protocol import Message, decode, encode
 
 __all__ = ["FaultEvent", "FaultInjector"]
@@ -57,6 +64,8 @@ class FaultInjector:
     with ``set_conditions``) is what ``paper_out`` acts on. ``response_timeout``
     is the POS's, which a ``late_response`` without ``seconds`` exceeds by 1 s
     (default: the device's ``settings.link.response_timeout``, else 60 s).
+    ``duplicate_window`` is the scenario's, else the device's link timers'
+    (``settings.link.duplicate_window``), else the link's default.
     """
 
     def __init__(
@@ -81,6 +90,8 @@ class FaultInjector:
         self._printer = printer
         self._dialect = dialect
         self._response_timeout = response_timeout or _device_response_timeout(device)
+        #: Seconds within which identical request DATA is a resend of the same exchange.
+        self.duplicate_window = scenario.duplicate_window or _device_duplicate_window(device)
         #: Every fault that fired, in order.
         self.events: list[FaultEvent] = []
         #: How many times the terminal was switched off and on again.
@@ -94,6 +105,7 @@ class FaultInjector:
         self._exchange = 0
         self._mti: str | None = None
         self._request: bytes | None = None
+        self._request_at = 0.0  # when the last copy of ``_request`` arrived
         self._response: bytes | None = None
         self._dead_until: float | None = None
         self._off_until: float | None = None
@@ -107,7 +119,7 @@ class FaultInjector:
 
     @property
     def exchange(self) -> int:
-        """How many requests the POS has sent so far (resends not counted)."""
+        """How many exchanges the POS has begun (link resends within the window not counted)."""
         return self._exchange
 
     def feed(self, data: bytes, at: float | None = None) -> None:
@@ -174,10 +186,11 @@ class FaultInjector:
     def _incoming(self, kind: str, unit: bytes, now: float) -> None:
         if kind == "frame":
             data = unit[3:-2]
-            if data != self._request:
+            if data != self._request or now > self._request_at + self.duplicate_window:
                 self._exchange += 1
                 self._request, self._response = data, None
                 self._mti = self._mti_of(data)
+            self._request_at = now
             point = Point.REQUEST
         elif kind in ("ack", "nak") and self._response is not None:
             point = Point.POS_ACK
@@ -404,6 +417,11 @@ def _bad_mac(message: Message) -> Message:
 def _device_response_timeout(device: Any) -> float:
     link = getattr(getattr(device, "settings", None), "link", None)
     return float(getattr(link, "response_timeout", _DEFAULT_RESPONSE_TIMEOUT))
+
+
+def _device_duplicate_window(device: Any) -> float:
+    link = getattr(getattr(device, "settings", None), "link", None)
+    return link.duplicate_window if isinstance(link, LinkTimers) else LinkTimers().duplicate_window
 
 
 def _close(device: Any) -> None:

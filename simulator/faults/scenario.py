@@ -7,11 +7,12 @@ wrong version is a :class:`ScenarioError` naming the file and the fault::
     version = 1
     name = "response lost once"
     description = "The first send of the terminal's response never arrives."
+    duplicate_window = 3.0 # optional; default: the terminal's ack_timeout × max_sends
 
     [[faults]]
     kind = "drop"          # what happens (see KINDS)
     point = "response"     # where: request | ack | response | pos_ack
-    exchange = 1           # which request (1 = the first the POS sends); all if absent
+    exchange = 1           # which exchange (1 = the POS's first request); all if absent
     mti = "0200"           # only requests of this MTI (e.g. "0400" for reversals)
     times = 1              # how many frames at that point it hits; 0 = every one
     seconds = 0.0          # delay, late_response, disconnect, power_cycle, duplicate_response
@@ -20,6 +21,18 @@ wrong version is a :class:`ScenarioError` naming the file and the fault::
 The points are the four places an exchange's bytes pass: the POS's request
 frame (``request``), the terminal's ACK/NAK of it (``ack``), the terminal's
 response frame (``response``) and the POS's ACK/NAK of that (``pos_ack``).
+
+An exchange is one request and what answers it. A request frame whose DATA
+differs from the last one starts the next exchange; identical DATA is a link
+resend of the same exchange only while it comes within the link's duplicate
+window of the last copy (``ack_timeout × max_sends``, the window the
+terminal's own duplicate filter uses,
+:attr:`terminal.link.LinkTimers.duplicate_window`). Identical DATA after the
+window is a new exchange: a POS that restarts and resends a refund unchanged,
+or retries the same reversal, minutes later. So ``times = 0`` with
+``exchange = N`` strikes every send of the N-th exchange, its link resends
+included, and none of the recovery that follows it. ``duplicate_window``
+(seconds) overrides the terminal's figure for this scenario.
 """
 
 from __future__ import annotations
@@ -141,6 +154,9 @@ class Scenario:
     faults: tuple[Fault, ...]
     description: str = ""
     source: str = "<memory>"
+    #: Seconds within which identical request DATA is a link resend of the same exchange;
+    #: ``None``: the terminal's link timers decide (``ack_timeout × max_sends``).
+    duplicate_window: float | None = None
 
     @property
     def needs_restart(self) -> bool:
@@ -181,7 +197,8 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<memory>") -> Scenari
             f"{source}: scenario version {version!r}; this simulator reads version "
             f"{SCENARIO_VERSION} (add 'version = {SCENARIO_VERSION}')"
         )
-    unknown = sorted(set(data) - {"version", "name", "description", "faults"})
+    unknown = sorted(set(data) - {"version", "name", "description", "duplicate_window",
+                                  "faults"})
     if unknown:
         raise ScenarioError(f"{source}: unknown key(s) {', '.join(unknown)}")
     name = data.get("name", Path(source).stem)
@@ -193,8 +210,15 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<memory>") -> Scenari
     entries = data.get("faults", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ScenarioError(f"{source}: 'faults' must be an array of tables ([[faults]])")
+    window = data.get("duplicate_window")
+    if window is not None and (
+        isinstance(window, bool) or not isinstance(window, int | float) or not window > 0
+    ):
+        raise ScenarioError(f"{source}: 'duplicate_window' must be a number of seconds > 0, "
+                            f"not {window!r}")
     faults = tuple(_fault(entry, f"{source}: fault {i}") for i, entry in enumerate(entries, 1))
-    return Scenario(name, faults, description, source)
+    return Scenario(name, faults, description, source,
+                    None if window is None else float(window))
 
 
 def _fault(entry: Mapping[str, Any], where: str) -> Fault:
