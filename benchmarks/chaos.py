@@ -11,8 +11,15 @@ the scenario language at one point of the exchange under test:
 * ``ack``      — the terminal's ACK of it;
 * ``response`` — the terminal's response frame (before the POS has it);
 * ``pos_ack``  — the POS's ACK of the response (after the response);
-* ``reversal`` — the reversal that recovers an in-doubt original (the original's
-  response is made late so that there is one), the fault striking the 0400.
+* ``reversal`` — the recovery of an in-doubt original (the original's response is
+  made late so that there is one): the fault strikes the first recovery exchange,
+  the 0400 (a refund, never reversed, is sent again instead: that resend).
+
+Each fault is written as the scenario language says it, pinned to its exchange;
+kinds that hit every frame at their point (delay, no_ack, late_response) hit the
+link resends of that exchange and nothing after it (the injector counts identical
+data after the link's duplicate window as a new exchange). A cell whose fault
+never struck where it was aimed FAILs: it would prove nothing.
 
 Recovery is what a shop's POS does (issue 8): every money command, and
 ``terminal recover``, first runs :func:`terminal.transactions.recovery.recover`
@@ -47,7 +54,7 @@ from typing import Any
 import serial
 
 from simulator import SimulatedTerminal, SimulatorSettings
-from simulator.faults import FaultInjector, FaultKind, ScenarioError, parse_scenario
+from simulator.faults import FaultInjector, FaultKind, Point, ScenarioError, parse_scenario
 from terminal.clock import FakeClock
 from terminal.config import TerminalSettings
 from terminal.errors import TerminalError
@@ -82,12 +89,11 @@ _SETUP: dict[str, tuple[str, ...]] = {
 POINTS = ("request", "ack", "response", "pos_ack", "reversal")
 FAULTS = tuple(k.value for k in FaultKind if k is not FaultKind.PAPER_OUT)
 _SECONDS = {"delay": 5.0, "disconnect": 5.0, "power_cycle": 3.0}
-#: Kinds that hit every frame at their point unless bounded. The injector counts an
-#: identical request as the same exchange however late it comes, so unbounded they would
-#: strike every unchanged resend of a refund and every retried 0400 too: a fault that never
-#: ends. Bounded to one exchange's sends, each cell's fault stays one fault.
-_EVERY_FRAME = ("delay", "no_ack", "late_response")
-_ONE_EXCHANGE = LinkTimers().max_sends
+#: What recovers each in-doubt kind: its reversal (a 0400), or, for a refund, itself again.
+_RESENT = ("refund",)
+_REVERSAL_MTI = "0400"
+#: The smallest step of the clock towards a deadline (one already due still moves it).
+_MIN_STEP = 1e-4
 #: The shop's recovery settings (the ``[recovery]`` defaults).
 LIMITS = RecoveryLimits()
 _EPOCH = datetime(2026, 1, 5, 9, 0)
@@ -169,11 +175,11 @@ def run_cell(kind: str, point: str, fault: str, folder: Path) -> Cell:
             assert originals[name].approved, f"setup {name}: {originals[name].response}"
         cell.outcome = _run(client, KINDS[kind], originals, cell)
         if cell.outcome != "error":
-            cell.outcome += _recover(start_pos, journal, clock, injector, cell)
+            cell.outcome += _recover(start_pos, journal, clock, port, cell)
         # Let every fault run its course (a terminal switched off comes back on).
-        clock.advance(60.0)
-        injector.poll()
+        _let_time_pass(clock, port, 60.0)
         _compare(journal, injector, cell)
+        _check_struck(injector, cell, exchange)
     except Exception as exc:  # a harness or setup failure is a failed cell, not a crash
         cell.problems.append(f"{type(exc).__name__}: {exc}")
     finally:
@@ -186,20 +192,43 @@ def run_cell(kind: str, point: str, fault: str, folder: Path) -> Cell:
 
 
 def _scenario(fault: str, point: str, exchange: int):
+    """One fault of the scenario language at ``point`` of the ``exchange``-th exchange.
+
+    At the ``reversal`` point the original's answer is made late (so the POS must
+    recover it) and the fault strikes the next exchange, the recovery's first send.
+    """
     entry: dict[str, Any] = {"kind": fault}
-    if fault in _EVERY_FRAME:
-        entry["times"] = _ONE_EXCHANGE
     if fault in _SECONDS:
         entry["seconds"] = _SECONDS[fault]
     faults = []
     if point == "reversal":
-        # Make the original's answer late, so the POS must reverse it; strike the 0400.
-        faults.append({"kind": "late_response", "exchange": exchange, "times": _ONE_EXCHANGE})
-        entry.update(mti="0400", point="request" if fault not in ("no_ack",) else "ack")
+        faults.append({"kind": "late_response", "exchange": exchange})
+        entry.update(exchange=exchange + 1, point=_reversal_point(fault).value)
     else:
         entry.update(exchange=exchange, point=point)
     faults.append(entry)
     return parse_scenario({"version": 1, "name": f"{fault}@{point}", "faults": faults})
+
+
+def _reversal_point(fault: str) -> Point:
+    """Where a fault strikes the recovery's request: on the frame itself if it may."""
+    return Point.ACK if fault == FaultKind.NO_ACK.value else Point.REQUEST
+
+
+def _check_struck(injector: FaultInjector, cell: Cell, exchange: int) -> None:
+    """The fault under test must have struck where the cell aims it, or the cell proves nothing."""
+    if cell.point == "reversal":
+        exchange, point = exchange + 1, _reversal_point(cell.fault)
+    else:
+        point = Point(cell.point)
+    struck = [e for e in injector.events
+              if e.kind.value == cell.fault and e.point is point and e.exchange == exchange]
+    if not struck:
+        cell.problems.append(f"the {cell.fault} fault never struck {point.value} of "
+                             f"exchange {exchange}")
+    elif cell.point == "reversal" and cell.kind not in _RESENT and any(
+            e.mti != _REVERSAL_MTI for e in struck):
+        cell.problems.append(f"the {cell.fault} fault struck {struck[0].mti}, not the reversal")
 
 
 def _run(client, make, originals, cell: Cell) -> str:
@@ -216,7 +245,7 @@ def _run(client, make, originals, cell: Cell) -> str:
         return "error"
 
 
-def _recover(start_pos, journal: Journal, clock: FakeClock, injector: FaultInjector,
+def _recover(start_pos, journal: Journal, clock: FakeClock, port: serial.SerialBase,
              cell: Cell) -> str:
     """Restart the POS ``retry_seconds`` apart, each start running recovery first, until a
     start finds nothing to do; then ``terminal recover`` once on demand if anything is left.
@@ -227,8 +256,7 @@ def _recover(start_pos, journal: Journal, clock: FakeClock, injector: FaultInjec
     said = []
     rounds = [False] * (LIMITS.max_attempts + 1) + [True]
     for on_demand in rounds:
-        clock.advance(LIMITS.retry_seconds + 1.0)  # the POS restarted later
-        injector.poll()
+        _let_time_pass(clock, port, LIMITS.retry_seconds + 1.0)  # the POS restarted later
         if on_demand and not _open_entries(journal):
             break
         outcomes = recover(start_pos(), limits=LIMITS, on_demand=on_demand)
@@ -240,6 +268,25 @@ def _recover(start_pos, journal: Journal, clock: FakeClock, injector: FaultInjec
         if not outcomes and not on_demand:
             break
     return "".join(f" → {s}" for s in said)
+
+
+def _let_time_pass(clock: FakeClock, port: serial.SerialBase, seconds: float) -> None:
+    """Move the clock on while the POS is not reading, as a running terminal lives it.
+
+    The terminal wakes at each of its deadlines (a held frame arrives, a resend
+    is due, power comes back), and what it sends waits in the POS's input buffer
+    (``in_waiting`` pumps the line), instead of everything that fell due in
+    between happening at once when the clock has jumped.
+    """
+    end = clock.now() + seconds
+    while True:
+        _ = port.in_waiting  # run the terminal's due timers; its output waits in the buffer
+        deadline = port.simulator.next_deadline()
+        if deadline is None or deadline > end:
+            break
+        clock.advance(max(deadline - clock.now(), _MIN_STEP))
+    clock.advance(max(end - clock.now(), 0.0))
+    _ = port.in_waiting
 
 
 def _open_entries(journal: Journal) -> list[Any]:
