@@ -103,8 +103,8 @@ class ReplayTerminal(LinkedDevice):
         keep_macs: bool = False,
         wall_time: Callable[[], datetime] = datetime.now,
     ) -> None:
-        settings = settings or SimulatorSettings()
-        super().__init__(timers or settings.link, clock)
+        self.settings = settings or SimulatorSettings()
+        super().__init__(timers or self.settings.link, clock)
         self.dialect = trace.dialect
         self.keep_timing = keep_timing
         self._script = deque(exchanges_of(trace))
@@ -113,7 +113,7 @@ class ReplayTerminal(LinkedDevice):
         #: The replay's key office; ``None`` when MACs are played as recorded.
         self.resigner: Resigner | None = None
         if not keep_macs and self.dialect == "cup":
-            self.resigner = Resigner(settings, batch=_first_batch(self._script, self.dialect),
+            self.resigner = Resigner(self.settings, batch=_first_batch(self._script, self.dialect),
                                      wall_time=wall_time)
         elif not keep_macs:
             log.warning("a %s trace: MACs are played as recorded", self.dialect)

@@ -117,7 +117,8 @@ def _configure(
     trace: Annotated[
         Path | None,
         typer.Option("--trace", metavar="FILE",
-                     help="Record the link traffic of the command in FILE (card data masked)."),
+                     help="Record the link traffic of the command in FILE, appended to a trace "
+                          "already there (card data masked)."),
     ] = None,
 ) -> None:
     """Drive a bank-card payment terminal (or its simulator) from the POS host PC."""

@@ -82,7 +82,8 @@ def record(
     file: Annotated[Path, typer.Argument(help="Trace file to write (JSON lines).")],
     verbose: VerboseOption = 0,
 ) -> None:
-    """Run a command (after FILE) and record its link traffic in FILE.
+    """Run a command (after FILE) and record its link traffic in FILE (appended to a trace
+    already there, so the commands of a session share one file).
 
     Example: terminal trace record sale.trace sale 12.34 --port /dev/ttyUSB0
     """
