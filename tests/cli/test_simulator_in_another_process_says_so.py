@@ -7,17 +7,21 @@ called simulated."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import select
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from terminal.cli.app import app
@@ -34,6 +38,12 @@ BANNER = "SIMULATOR — no money moved"
 MARK = "*** 模拟 SIMULATOR ***"
 STARTUP_LIMIT = 15.0
 TRANSPORTS = {"pty": ("--pty",), "tcp": ("--tcp", "0")}
+PNG = re.compile(r"virtual printer: PNG (\S+)")
+
+
+def paper_text(outcome) -> str:
+    """What the virtual printer put on paper (the PNG's text, as the receipt tests read it)."""
+    return Image.open(PNG.search(outcome.output).group(1)).text["Description"]
 
 
 @contextmanager
@@ -102,15 +112,42 @@ def test_the_settlement_report_through_terminal_simulate_says_simulator():
     settle = ["settle", "--supervisor", "sue", "--password-stdin"]
     with simulate("--pty") as path:
         assert runner.invoke(app, ["sale", "8.00", "--port", path]).exit_code == 0
-        report = runner.invoke(app, [*settle, "--port", path], input="sue-pw\n")
+        report = runner.invoke(app, [*settle, "--port", path, "--print"], input="sue-pw\n")
         assert runner.invoke(app, ["sale", "2.00", "--port", path]).exit_code == 0
         as_json = runner.invoke(app, [*settle, "--port", path, "--json"], input="sue-pw\n")
     assert report.exit_code == 0, report.output
     lines = report.stdout.splitlines()
     assert lines[0] == BANNER and any("结算 settlement" in line for line in lines)
+    assert "模拟 SIMULATOR" in paper_text(report)  # the printed settlement report
     shown = json.loads(as_json.stdout)
     assert shown["simulated"] is True and shown["totals"]["sales"]["count"] == 1
     assert ("settlement", "approved", 1) in journal_rows()
+
+
+def test_a_reprint_of_a_sale_made_through_terminal_simulate_is_marked_from_the_journal(
+    monkeypatch,
+):
+    with simulate("--pty") as path:
+        assert runner.invoke(app, ["sale", "6.00", "--port", path]).exit_code == 0
+    # The lane's port of the day is a real terminal's: the journal, not the port, says.
+    monkeypatch.setenv("TERMINAL_PORT", "/dev/ttyUSB0")
+    reprint = runner.invoke(app, ["reprint", "--last", "--copy", "customer"])
+    assert reprint.exit_code == 0, reprint.output
+    text = paper_text(reprint)
+    assert "模拟 SIMULATOR" in text and "重打印 REPRINT" in text
+
+
+def test_lookup_and_the_finance_export_say_which_sales_the_simulator_answered():
+    with simulate("--pty") as path:
+        paid = json.loads(runner.invoke(app, ["sale", "4.00", "--port", path, "--json"]).stdout)
+    found = runner.invoke(app, ["lookup", "--rrn", paid["rrn"]])
+    assert found.exit_code == 0 and found.stdout.rstrip().endswith("[simulator]")
+    today = date.today().isoformat()
+    export = runner.invoke(app, ["journal", "export", "--from", today, "--to", today,
+                                 "--format", "csv"])
+    rows = list(csv.DictReader(export.stdout.splitlines()))
+    assert [(r["transaction"], r["simulated"]) for r in rows] == [
+        ("sign_on", "True"), ("sale", "True")]
 
 
 def test_terminal_recover_through_terminal_simulate_says_its_reversals_were_simulated():
@@ -176,3 +213,6 @@ def test_the_replay_of_a_real_terminals_capture_is_not_called_simulated(tmp_path
     assert as_text.exit_code == 0, as_text.output
     assert BANNER not in as_text.stdout
     assert journal_rows() == [("echo", "approved", 0)] * 2
+    found = runner.invoke(app, ["lookup", "--kind", "echo"])
+    assert found.exit_code == 0 and len(found.stdout.splitlines()) == 2
+    assert "[simulator]" not in found.stdout

@@ -34,7 +34,7 @@ EXPORT_COLUMNS = (
     "journal_id", "terminal_id", "created_at", "transaction", "state", "response_code",
     "amount_fen", "card", "card_token", "rrn", "auth_code", "trace", "batch", "date", "time",
     "refunded_fen", "refundable_fen", "voided", "reason", "note", "operator", "supervisor",
-    "alarm",
+    "alarm", "simulated",  # last: a column added later must not move the others
 )
 
 FromOption = Annotated[str | None, typer.Option("--from", metavar="DATE", help="First day.")]
@@ -213,4 +213,5 @@ def _line(view: dict[str, Any]) -> str:
     amount = f"{format_fen(view['amount_fen'])}" if view["amount_fen"] is not None else "-"
     return (f"#{view['journal_id']} {view['created_at'][:16]} {view['transaction']:<8}"
             f" {view['state']:<9} {amount:>10} {view['card'] or '-':<19} rrn {view['rrn'] or '-'}"
-            f" trace {view['trace']} auth {view['auth_code'] or '-'}")
+            f" trace {view['trace']} auth {view['auth_code'] or '-'}"
+            + (" [simulator]" if view.get("simulated") else ""))

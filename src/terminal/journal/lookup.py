@@ -171,6 +171,8 @@ def entry_view(journal: Journal, entry: JournalEntry) -> dict[str, Any]:
         "operator": entry.operator,
         "supervisor": entry.supervisor,
         "alarm": entry.alarm,
+        # 1 the simulator answered it (test money), 0 a real terminal, None not recorded.
+        "simulated": entry.simulated,
     }
     if entry.original_id is not None:
         view["original"] = {"rrn": entry.original_rrn, "trace": entry.original_trace,
