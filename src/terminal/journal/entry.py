@@ -58,7 +58,7 @@ class JournalEntry:
     local_date: str | None = None
     local_time: str | None = None
     card_masked: str | None = None
-    card_token: str | None = None
+    card_token: bytes | None = None  # keyed token (:func:`terminal.card_data.protect_pan`)
     original_id: int | None = None
     original_rrn: str | None = None
     original_trace: str | None = None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from terminal.digest_text import colon_hex
 from terminal.journal.entry import EntryState, JournalEntry
 from terminal.journal.store import Journal, _entry
 from terminal.protocol.catalogue import Kind
@@ -154,7 +155,7 @@ def entry_view(journal: Journal, entry: JournalEntry) -> dict[str, Any]:
         "response_code": entry.response_code,
         "amount_fen": entry.amount_fen,
         "card": entry.card_masked,
-        "card_token": entry.card_token,
+        "card_token": colon_hex(entry.card_token) if entry.card_token else None,
         "rrn": entry.rrn,
         "auth_code": entry.auth_code,
         "trace": entry.trace,

@@ -28,7 +28,7 @@ from terminal.card_data import ProtectedPan
 from terminal.database import open_database, transaction
 from terminal.errors import TerminalError
 from terminal.journal import saf
-from terminal.journal.chain import HASH_FUNCTION, chain_hash
+from terminal.journal.chain import FUNCTIONS
 from terminal.journal.entry import EntryState, JournalEntry
 from terminal.journal.schema import MIGRATIONS
 from terminal.protocol.catalogue import Kind
@@ -118,7 +118,7 @@ class Journal:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
         self._db = open_database(
-            path, MIGRATIONS, what="journal", functions={HASH_FUNCTION: chain_hash}
+            path, MIGRATIONS, what="journal", functions=FUNCTIONS
         )
 
     @property

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from terminal.card_data import ProtectedPan
+from terminal.digest_text import colon_hex
 from terminal.journal.entry import OriginalRef
 from terminal.protocol.catalogue import CATALOGUE, Effect, Kind
 from terminal.protocol.response_codes import ResponseCode
@@ -108,7 +109,7 @@ class TransactionResult:
             "meaning": self.response.meaning,
             "amount_fen": self.amount_fen,
             "card": self.card.masked if self.card else None,
-            "card_token": self.card.token if self.card else None,
+            "card_token": colon_hex(self.card.token) if self.card else None,
             "rrn": self.rrn,
             "auth_code": self.auth_code,
             "trace": self.trace,
