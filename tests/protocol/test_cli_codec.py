@@ -53,7 +53,7 @@ def test_encode_round_trips_what_decode_prints() -> None:
 
 
 def test_encode_iso87ascii_and_errors() -> None:
-    obj = {"mti": "0200", "fields": {"3": "000000", "64": "00" * 8}}
+    obj = {"mti": "0200", "fields": {"3": "000000", "64": ":".join(["00"] * 8)}}
     result = RUNNER.invoke(app, ["encode", "--dialect", "iso87ascii", json.dumps(obj)])
     assert result.exit_code == 0, result.output
     back = RUNNER.invoke(app, ["decode", "--dialect", "iso87ascii", result.stdout.strip()])

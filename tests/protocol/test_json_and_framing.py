@@ -47,7 +47,7 @@ def test_json_shape_of_a_cup_message() -> None:
             "3": "000000",
             "55": {"9F27": "80", "70": {"82": "7c00"}, "95": ["00", "01"]},
             "60": {"message_type": "22"},
-            "64": "aa" * 8,
+            "64": "AA:AA:AA:AA:AA:AA:AA:AA",  # colons: a CUP MAC's plain hex is all digits
         },
     }
     assert list(message_to_json(message)["fields"]) == ["3", "55", "60", "64"]
@@ -57,7 +57,7 @@ def test_iso87ascii_json_has_no_envelope_and_55_is_hex() -> None:
     message = Message("0200", {55: b"\x9f\x27\x01\x80", 2: "1234"})
     assert message_to_json(message, "iso87ascii") == {
         "mti": "0200",
-        "fields": {"2": "1234", "55": "9f270180"},
+        "fields": {"2": "1234", "55": "9F:27:01:80"},
     }
 
 

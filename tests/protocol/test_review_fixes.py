@@ -53,7 +53,7 @@ def test_cup_field_62_carries_binary_working_keys_with_a_bcd_byte_count() -> Non
     assert data.endswith(bytes.fromhex("0043") + keys)  # LLL: 2-byte BCD count of bytes
     assert decode(data) == message
     shown = message_to_json(message)
-    assert shown["fields"]["62"] == keys.hex()
+    assert shown["fields"]["62"] == keys.hex(":").upper()
     assert message_from_json(json.loads(json.dumps(shown))) == message
 
 

@@ -85,8 +85,8 @@ def _mask_field(number: int, value: Any) -> Any:
         return value
     if number == 2:
         return _mask_number(value)
-    if number == 52:
-        return "*" * len(value)
+    if number == 52:  # hex, colons between bytes: every digit hidden, the colons kept
+        return re.sub(r"[0-9A-Fa-f]", "*", value)
     return _mask_track(value)
 
 

@@ -3,10 +3,16 @@
 Shape: ``{"mti": "0200", "tpdu": "6000060000", "header": "603200320002",
 "fields": {"2": "...", ...}}`` (tpdu/header only where the dialect has them).
 Field keys are decimal strings sorted numerically; ``n``/``z``/``an``/``ans``
-values are strings, ``b`` values lowercase hex, BER-TLV fields an object of
+values are strings, ``b`` values hex, BER-TLV fields an object of
 tag -> hex in wire order (constructed tags nest; a tag repeated at one level
 becomes a list), subfield fields an object of name -> digits.
 ``message_from_json(message_to_json(m)) == m``.
+
+The hex of a ``b`` value is written with a colon between bytes (``32:37:39:31``,
+:mod:`terminal.digest_text`), and read with colons, spaces or nothing between:
+a CUP MAC (field 64) is ASCII hex, so its plain hex is 16 decimal digits, which
+pass a card scanner's Luhn check one time in ten. A tag's value stays plain hex,
+the form EMV tools and the masking of tags 5A and 57 (BCD card numbers) expect.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from terminal.digest_text import colon_hex, parse_hex
 from terminal.protocol.dialect import Dialect
 from terminal.protocol.dialects import get_dialect
 from terminal.protocol.errors import EncodeValueError, UnknownFieldError
@@ -89,7 +96,7 @@ def _value_to_json(value: Any, fmt: FieldFormat, name: str) -> Any:
     if isinstance(fmt.structure, SubfieldLayout) and isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, bytes | bytearray):
-        return bytes(value).hex()
+        return colon_hex(bytes(value))
     if isinstance(value, str):
         return value
     raise EncodeValueError(f"cannot show a {type(value).__name__} as JSON", field=name)
@@ -151,6 +158,6 @@ def _hex(value: Any, name: str) -> bytes:
     if not isinstance(value, str):
         raise EncodeValueError(f"needs a hex string, got {type(value).__name__}", field=name)
     try:
-        return bytes.fromhex(value)
+        return parse_hex(value)
     except ValueError:
         raise EncodeValueError(f"{value!r} is not hex", field=name) from None

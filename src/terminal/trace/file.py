@@ -18,6 +18,13 @@ its ``t`` going on from the file's start:
 * ``{"kind": "bad", "reason": ...}`` a broken frame (its bytes are not kept:
   they cannot be masked reliably);
 * ``{"kind": "noise", "bytes": N}`` stray bytes outside any frame, counted.
+
+DATA is hex with a colon between bytes (``60:00:06``; version 2), not plain
+hex (version 1, still read): a frame's BCD fields and ASCII digits are all
+decimal digits in plain hex, and the stretches between its letters pass a card
+scanner's Luhn check often enough to flag a day's traces
+(:mod:`terminal.digest_text`). A file being appended to keeps its header; its
+records are read whichever way their hex is written.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from terminal.digest_text import colon_hex, parse_hex
 from terminal.errors import ConfigError
 
 __all__ = [
@@ -43,7 +51,9 @@ __all__ = [
 ]
 
 FORMAT = "terminal-trace"
-VERSION = 1
+VERSION = 2
+#: The versions this program reads (1 wrote plain hex).
+READS = (1, 2)
 
 Direction = Literal["tx", "rx"]
 _KINDS = ("frame", "ack", "nak", "bad", "noise")
@@ -71,7 +81,7 @@ class TraceRecord:
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {"t": round(self.t, 6), "dir": self.direction, "kind": self.kind}
         if self.kind == "frame":
-            record["hex"] = self.data.hex().upper()
+            record["hex"] = colon_hex(self.data)
             if self.mac:
                 record["mac"] = self.mac
         elif self.kind == "bad":
@@ -169,9 +179,10 @@ def _header(path: Path, line: str) -> dict[str, Any]:
     header = _parse(path, 1, line)
     if header.get("format") != FORMAT:
         raise TraceError(f"{path}:1: not a {FORMAT} file")
-    if header.get("version") != VERSION:
+    if header.get("version") not in READS:
         raise TraceError(
-            f"{path}:1: trace version {header.get('version')!r}, this program reads {VERSION}"
+            f"{path}:1: trace version {header.get('version')!r}, this program reads"
+            f" {' and '.join(map(str, READS))}"
         )
     return header
 
@@ -229,7 +240,7 @@ def _record(path: Path, number: int, obj: dict[str, Any]) -> TraceRecord:
     data, detail, mac = b"", "", ""
     if kind == "frame":
         try:
-            data = bytes.fromhex(str(obj.get("hex", "")))
+            data = parse_hex(str(obj.get("hex", "")))
         except ValueError as exc:
             raise TraceError(f"{where}: 'hex' is not hex") from exc
         mac = obj.get("mac", "")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from terminal.card_data import mask_pan
+from terminal.digest_text import colon_hex
 from terminal.errors import ProtocolError
 from terminal.protocol import IccData, decode
 from terminal.trace.file import TraceFile, TraceRecord
@@ -40,7 +41,7 @@ def _render(record: TraceRecord, dialect: str) -> Iterator[str]:
         message = decode(record.data, dialect)
     except ProtocolError as exc:
         yield head + f"frame, {len(record.data)} bytes, does not decode: {exc.reason}"
-        yield f"{'':13}{record.data.hex(' ').upper()}"
+        yield f"{'':13}{colon_hex(record.data)}"
         return
     yield head + f"frame {message.mti}, {len(record.data)} bytes" + _MAC_SAYS.get(record.mac, "")
     for number in sorted(message.fields):
@@ -56,9 +57,10 @@ def _show(number: int, value: Any) -> str:
     if isinstance(value, IccData):
         return " ".join(f"{t.tag}={_tlv_text(t)}" for t in value)
     if isinstance(value, bytes | bytearray):
-        # Bytes apart: a MAC (field 64) is ASCII hex, whose hex is all decimal digits, and
-        # one run of 16 digits in ten passes the Luhn check, so leak scanners would flag it.
-        return bytes(value).hex(" ").upper()
+        # Colons between bytes: a MAC (field 64) is ASCII hex, whose hex is all decimal
+        # digits, and one run of 16 in ten passes the Luhn check; spaces between bytes
+        # do not help, scanners read digit groups split by spaces as one number.
+        return colon_hex(bytes(value))
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
     return str(value)
@@ -71,7 +73,7 @@ def _tlv_text(tlv: Any) -> str:
     if tlv.tag.upper() in ("57", "5A"):
         pan, separator, rest = _split_track(text)
         return mask_pan(pan) + (separator + "*" * len(rest) if separator else "")
-    return tlv.value.hex(" ").upper()
+    return colon_hex(tlv.value)
 
 
 def _split_track(text: str) -> tuple[str, str, str]:
