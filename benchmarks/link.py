@@ -1,22 +1,42 @@
 """A sale over a real pty on a paced line, against the line's floor; and lanes per host process.
 
-Run: ``.venv/bin/python benchmarks/link.py [--sales 5] [--lanes 1,2,4,8,16,32,64]``.
+Run: ``.venv/bin/python benchmarks/link.py [--sales 20] [--lanes 1,2,4,8,16,32,64]``.
 
 1. Speed: one simulated terminal on a pty behind :class:`simulator.pacing.PacedLine`
-   (bytes cost 10 bit times each way) at 9600 and 115200 baud; the host runs
-   sales through the real client, link and pyserial. The floor of a sale is its
-   bytes on the wire (request and response frames, both ACKs) × 10 / baud plus
-   the simulated terminal's own processing time; the table gives the measured
-   time, the floor and their ratio (target ≤ 1.05).
+   (bytes cost 10 bit times each way) at 9600 and 115200 baud, served by a
+   process of its own, as a real terminal is a device of its own: in this
+   process its threads would take turns with the host's on one GIL. The host
+   runs sales through the real client, link and pyserial.
+
+   The floor of a sale is its bytes on the wire (request frame, the terminal's
+   ACK, response frame; not our last ACK, which the sale does not wait for)
+   × 10 / baud, plus the simulated terminal's processing: the CPU
+   time it took over the request (:class:`TimedDevice`) and its configured
+   ``response_delay`` (0 here). The host's own work (building and journaling
+   the request before it goes out, checking and journaling the answer after
+   it is in) is not in the floor: it is part of what the ratio measures.
+
+   Columns: the median sale time and its ratio to that sale's floor (median and
+   the range over all sales); ``host ms`` the host's work before the first byte
+   went out plus after the last byte came in, ``rest ms`` what is left of the
+   time over the floor (the line's and the processes' latency: wake-ups,
+   scheduling) (medians); CPU milliseconds per
+   sale of the host process and of the simulator process; wake-ups of the
+   simulator's serve loop per sale; ``queued`` the milliseconds the threads of
+   both processes spent waiting for a CPU during a sale (Linux
+   ``/proc/<pid>/task/*/schedstat``): near 0 on a quiet machine, and what
+   other work on a shared one cost the sale.
 2. Lanes: N simulated terminals, each on its own pty, served by a separate
    process; this process drives all N at once (a thread per lane, one journal
    each) at 115200 baud. The table gives, per N, the sales done, errors, wall
-   time, throughput and the 95th-percentile sale time.
+   time, throughput, the 95th-percentile sale time and the CPU milliseconds
+   per sale of both processes together.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -24,6 +44,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import serial
@@ -40,11 +61,24 @@ KEY = b"b" * 32
 
 
 class CountingPort:
-    """A pyserial port that counts the bytes both ways (the link sees the port unchanged)."""
+    """A pyserial port that counts the bytes both ways and notes when the first byte of
+    a sale went out and the last came in (the link sees the port unchanged).
+
+    ``waited_bytes`` is what crossed the wire up to the last byte read: the sale
+    waits for all of those, but not for its own last ACK, which goes out as the
+    host finishes, so that one is not in the floor.
+    """
 
     def __init__(self, port: Any) -> None:
         self._port = port
         self.bytes = 0
+        self.waited_bytes = 0
+        self.first_write: float | None = None
+        self.last_read: float | None = None
+
+    def reset(self) -> None:
+        self.bytes = self.waited_bytes = 0
+        self.first_write = self.last_read = None
 
     @property
     def timeout(self) -> float | None:
@@ -59,10 +93,15 @@ class CountingPort:
 
     def read(self, size: int = 1) -> bytes:
         data = self._port.read(size)
-        self.bytes += len(data)
+        if data:
+            self.last_read = time.perf_counter()
+            self.bytes += len(data)
+            self.waited_bytes = self.bytes
         return data
 
     def write(self, data: bytes) -> int | None:
+        if self.first_write is None:
+            self.first_write = time.perf_counter()
         self.bytes += len(data)
         return self._port.write(data)
 
@@ -73,57 +112,189 @@ def _client(port: Any) -> tuple[TerminalClient, Journal]:
     return client, journal
 
 
-def speed(baudrate: int, sales: int) -> dict[str, float]:
-    """Median sale time on a ``baudrate`` line against the floor (bytes and processing)."""
-    device = SimulatedTerminal(SimulatorSettings())
-    line = PacedLine(device, baudrate)
-    times, floors = [], []
-    with PtySimulator(line) as sim, serial.Serial(sim.path, timeout=0.05) as raw:
+def run_delay(pid: int) -> float | None:
+    """Seconds the threads of ``pid`` have waited for a CPU so far (``None``: not Linux)."""
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as stats:
+                total += int(stats.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / 1e9
+
+
+class Served:
+    """The simulator process: ``count`` paced terminals on their own ptys, asked for figures
+    over a pipe (their device CPU, the process's CPU and run-queue wait, loop wake-ups)."""
+
+    def __init__(self, count: int, baudrate: int) -> None:
+        self.child = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(count), "--baud", str(baudrate)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        assert self.child.stdout is not None
+        self.paths = self.child.stdout.readline().split()
+        assert len(self.paths) == count, self.paths
+
+    def figures(self) -> dict[str, float]:
+        assert self.child.stdin is not None and self.child.stdout is not None
+        self.child.stdin.write("figures\n")
+        self.child.stdin.flush()
+        figures: dict[str, float] = json.loads(self.child.stdout.readline())
+        return figures
+
+    def close(self) -> None:
+        if self.child.stdin is not None:
+            self.child.stdin.close()
+        self.child.wait(30)
+
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class TimedDevice:
+    """The simulated terminal, with the CPU time of its processing counted.
+
+    Processing is what it does when fed more than a lone byte (a request frame:
+    decode, book, encode the response), in CPU time of the serving thread: what
+    the terminal did, not what waiting for a CPU or a lock cost it. Lone ACK/NAK
+    bytes and the polls and reads while bytes are on the line are left out: the
+    sale does not wait for them (they overlap the line or come after its end).
+    It also counts its polls: the serve loop polls once each time it wakes.
+    """
+
+    def __init__(self, device: SimulatedTerminal) -> None:
+        self.device = device
+        self.clock = device.clock
+        self.processing = 0.0
+        self.polls = 0
+
+    def feed(self, data: bytes, at: float | None = None) -> None:
+        started = time.thread_time()
+        self.device.feed(data, at)
+        if len(data) > 1:
+            self.processing += time.thread_time() - started
+
+    def poll(self) -> None:
+        self.polls += 1
+        self.device.poll()
+
+    def read_output(self) -> bytes:
+        return self.device.read_output()
+
+    def next_deadline(self) -> float | None:
+        return self.device.next_deadline()
+
+    def disconnected(self) -> None:
+        self.device.disconnected()
+
+
+def serve(count: int, baudrate: int) -> None:
+    """(Child process) ``count`` paced terminals on their own ptys; paths on stdout, then
+    one line of JSON figures for each line read on stdin, until stdin closes."""
+    settings = SimulatorSettings()
+    devices = [TimedDevice(SimulatedTerminal(settings)) for _ in range(count)]
+    servers = [PtySimulator(PacedLine(d, baudrate)) for d in devices]
+    for server in servers:
+        server.start()
+    print(" ".join(s.path for s in servers), flush=True)
+    for _ in sys.stdin:
+        figures = {
+            "device_s": sum(d.processing for d in devices),
+            "response_delay_s": settings.response_delay,
+            "cpu_s": time.process_time(),
+            "run_delay_s": run_delay(os.getpid()),
+            "wakes": sum(d.polls for d in devices),
+        }
+        print(json.dumps(figures), flush=True)
+    for server in servers:
+        server.stop()
+    for device in devices:
+        device.device.ledger.close()
+
+
+@dataclass
+class Sale:
+    time: float
+    floor: float
+    host: float
+    host_cpu: float
+    sim_cpu: float
+    wakes: float
+    run_delay: float | None
+
+    @property
+    def ratio(self) -> float:
+        return self.time / self.floor
+
+
+def speed(baudrate: int, sales: int) -> tuple[list[Sale], int]:
+    """``sales`` sales on a ``baudrate`` line, each against its floor; and their bytes."""
+    results: list[Sale] = []
+    with Served(1, baudrate) as served, serial.Serial(served.paths[0], timeout=0.05) as raw:
         port = CountingPort(raw)
         client, journal = _client(port)
         try:
             client.sale(1)  # warm-up: imports, caches, the first trace
             for _ in range(sales):
-                port.bytes, line.device_seconds = 0, 0.0
+                time.sleep(0.02)  # the previous sale's last ACK is in and handled
+                before = served.figures()
+                delay_before = run_delay(os.getpid())
+                port.reset()
+                cpu = time.process_time()
                 started = time.perf_counter()
                 result = client.sale(1)
                 elapsed = time.perf_counter() - started
+                cpu = time.process_time() - cpu
+                delay_after = run_delay(os.getpid())
                 assert result.approved, result.response
-                # The last ACK (ours) is written before sale() returns, but a byte
-                # read while it is paced: count what crossed the wire both ways.
-                floors.append(port.bytes * BITS_PER_BYTE / baudrate + line.device_seconds)
-                times.append(elapsed)
+                assert port.first_write is not None and port.last_read is not None
+                host = (port.first_write - started) + (started + elapsed - port.last_read)
+                time.sleep(0.01)  # our last ACK crosses the line and is handled
+                after = served.figures()
+                wire = port.waited_bytes * BITS_PER_BYTE / baudrate
+                floor = wire + after["device_s"] - before["device_s"] + after["response_delay_s"]
+                waited = None
+                if None not in (delay_before, delay_after, before["run_delay_s"]):
+                    waited = (delay_after - delay_before  # type: ignore[operator]
+                              + after["run_delay_s"] - before["run_delay_s"])
+                results.append(Sale(
+                    time=elapsed, floor=floor, host=host, host_cpu=cpu,
+                    sim_cpu=after["cpu_s"] - before["cpu_s"],
+                    wakes=after["wakes"] - before["wakes"], run_delay=waited,
+                ))
         finally:
             journal.close()
-            device.ledger.close()
-    time_ms, floor_ms = statistics.median(times) * 1000, statistics.median(floors) * 1000
-    return {"baud": baudrate, "time_ms": time_ms, "floor_ms": floor_ms,
-            "ratio": time_ms / floor_ms, "bytes": port.bytes}
+    return results, port.waited_bytes
+
+
+def speed_row(baudrate: int, sales: list[Sale], size: int) -> str:
+    ratios = [s.ratio for s in sales]
+    delays = [s.run_delay for s in sales if s.run_delay is not None]
+    queued = f"{statistics.median(delays) * 1000:>6.2f}" if delays else f"{'-':>6}"
+
+    def ms(values: Any) -> float:
+        return statistics.median(values) * 1000
+
+    return (
+        f"{baudrate:>7} {size:>5} {ms(s.floor for s in sales):>8.2f} "
+        f"{ms(s.time for s in sales):>8.2f} {statistics.median(ratios):>6.3f} "
+        f"{min(ratios):>6.3f}-{max(ratios):<6.3f} {ms(s.host for s in sales):>7.2f} "
+        f"{ms(s.time - s.floor - s.host for s in sales):>7.2f} "
+        f"{ms(s.host_cpu for s in sales):>6.2f}/{ms(s.sim_cpu for s in sales):<6.2f} "
+        f"{statistics.median(s.wakes for s in sales):>5.0f} {queued}"
+    )
 
 
 # -- lanes -----------------------------------------------------------------------------
 
 
-def serve(count: int, baudrate: int) -> None:
-    """(Child process) ``count`` paced terminals on their own ptys; paths on stdout."""
-    devices = [SimulatedTerminal(SimulatorSettings()) for _ in range(count)]
-    servers = [PtySimulator(PacedLine(d, baudrate)) for d in devices]
-    for server in servers:
-        server.start()
-    print(" ".join(s.path for s in servers), flush=True)
-    sys.stdin.read()  # until the parent closes our stdin
-    for server in servers:
-        server.stop()
-
-
 def lanes(count: int, sales: int, baudrate: int) -> dict[str, Any]:
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(count), "--baud", str(baudrate)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        paths = child.stdout.readline().split()
-        assert len(paths) == count, paths
+    with Served(count, baudrate) as served:
         times: list[float] = []
         errors: list[str] = []
         lock = threading.Lock()
@@ -148,26 +319,29 @@ def lanes(count: int, sales: int, baudrate: int) -> dict[str, Any]:
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}")
 
-        threads = [threading.Thread(target=lane, args=(p,)) for p in paths]
+        threads = [threading.Thread(target=lane, args=(p,)) for p in served.paths]
+        before = served.figures()
+        cpu = time.process_time()
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
-    finally:
-        child.stdin.close()
-        child.wait(30)
+        cpu = time.process_time() - cpu + served.figures()["cpu_s"] - before["cpu_s"]
     p95 = sorted(times)[int(0.95 * (len(times) - 1))] * 1000 if times else float("nan")
     return {"lanes": count, "sales": len(times), "errors": len(errors), "wall_s": wall,
-            "per_s": len(times) / wall, "p95_ms": p95, "first_error": errors[:1]}
+            "per_s": len(times) / wall, "p95_ms": p95, "first_error": errors[:1],
+            "cpu_ms": cpu / max(1, len(times)) * 1000}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sales", type=int, default=5, help="sales per measurement / lane")
+    parser.add_argument("--sales", type=int, default=20, help="sales per speed row")
+    parser.add_argument("--lane-sales", type=int, default=5, help="sales per lane")
     parser.add_argument("--lanes", default="1,2,4,8,16,32,64")
     parser.add_argument("--lane-baud", type=int, default=115200)
+    parser.add_argument("--bauds", default="9600,115200")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--baud", type=int, default=115200, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -175,22 +349,29 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.serve, args.baud)
         return 0
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    if hasattr(os, "getloadavg"):
+        print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print()
-    print(f"{'baud':>7} {'bytes':>6} {'time ms':>9} {'floor ms':>9} {'ratio':>7}")
-    for baudrate in (9600, 115200):
-        row = speed(baudrate, args.sales)
-        print(f"{row['baud']:>7} {row['bytes']:>6} {row['time_ms']:>9.1f} "
-              f"{row['floor_ms']:>9.1f} {row['ratio']:>7.3f}", flush=True)
-    print()
-    print(f"lanes at {args.lane_baud} baud, {args.sales} sales each")
-    print(f"{'lanes':>5} {'sales':>6} {'errors':>6} {'wall s':>7} {'sales/s':>8} {'p95 ms':>8}")
+    if args.bauds:
+        print(f"a sale on a paced line, {args.sales} sales a row; ratio = time / floor")
+        print(f"{'baud':>7} {'bytes':>5} {'floor ms':>8} {'time ms':>8} {'ratio':>6} "
+              f"{'range':^13} {'host ms':>7} {'rest ms':>7} {'cpu ms host/sim':>13} {'wakes':>5}"
+              f" {'queued':>6}")
+        for baudrate in (int(b) for b in args.bauds.split(",")):
+            results, size = speed(baudrate, args.sales)
+            print(speed_row(baudrate, results, size), flush=True)
+        print()
     failed = False
-    for count in (int(n) for n in args.lanes.split(",")):
-        row = lanes(count, args.sales, args.lane_baud)
-        failed |= bool(row["errors"])
-        print(f"{row['lanes']:>5} {row['sales']:>6} {row['errors']:>6} {row['wall_s']:>7.2f} "
-              f"{row['per_s']:>8.1f} {row['p95_ms']:>8.1f}"
-              + (f"  {row['first_error'][0]}" if row["first_error"] else ""), flush=True)
+    if args.lanes:
+        print(f"lanes at {args.lane_baud} baud, {args.lane_sales} sales each")
+        print(f"{'lanes':>5} {'sales':>6} {'errors':>6} {'wall s':>7} {'sales/s':>8} "
+              f"{'p95 ms':>8} {'cpu ms/sale':>11}")
+        for count in (int(n) for n in args.lanes.split(",")):
+            row = lanes(count, args.lane_sales, args.lane_baud)
+            failed |= bool(row["errors"])
+            print(f"{row['lanes']:>5} {row['sales']:>6} {row['errors']:>6} {row['wall_s']:>7.2f} "
+                  f"{row['per_s']:>8.1f} {row['p95_ms']:>8.1f} {row['cpu_ms']:>11.2f}"
+                  + (f"  {row['first_error'][0]}" if row["first_error"] else ""), flush=True)
     return 1 if failed else 0
 
 

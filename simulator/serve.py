@@ -54,7 +54,9 @@ log = logging.getLogger("simulator.serve")
 # ``stop`` again: the bound on how long stopping takes.
 STOP_CHECK = 0.05
 _READ_SIZE = 4096
-_MIN_WAIT = 0.001
+# How long the loop sleeps on a deadline the device was already polled at and
+# still reports: it has nothing to do then, and must not turn the loop into a spin.
+_STUCK_WAIT = 0.001
 
 
 def make_raw(fd: int) -> None:
@@ -115,6 +117,7 @@ def serve_pty(
             log.info("simulated terminal on %s", path)
             on_ready(path)
             pending = b""
+            waits = _Waits(device, clock)
             while not stop.is_set():
                 while items := inbox.take():  # all of it: see _Inbox.take
                     for item in items:
@@ -125,7 +128,7 @@ def serve_pty(
                 if pending:
                     pending = pending[_write_some(master, pending) :]
                 writers = [master] if pending else []
-                select.select([inbox], writers, [], _wait(device, clock))
+                select.select([inbox], writers, [], waits.next())
     finally:
         os.close(master)
         os.close(slave)
@@ -163,6 +166,7 @@ def serve_tcp(
         with _Inbox() as inbox:
             reader = _TcpReader(listener, inbox, clock)
             connection = _Connection(device)
+            waits = _Waits(device, clock)
             try:
                 with _reading("tcp", reader):
                     log.info("simulated terminal on %s", url)
@@ -174,7 +178,7 @@ def serve_tcp(
                         device.poll()
                         connection.send(device.read_output())
                         writers = connection.writers()
-                        select.select([inbox], writers, [], _wait(device, clock))
+                        select.select([inbox], writers, [], waits.next())
             finally:
                 # The reader has stopped: close every socket it ever handed over.
                 leftovers = [
@@ -553,13 +557,39 @@ class TcpSimulator(_Served):
         return self
 
 
-def _wait(device: SimulatedDevice, clock: Clock) -> float:
-    """Seconds select() may sleep: until the device's next deadline, at most STOP_CHECK."""
-    deadline = device.next_deadline()
-    if deadline is None:
-        return STOP_CHECK
-    # A floor, so that a deadline already past cannot turn the loop into a busy spin.
-    return min(max(deadline - clock.now(), _MIN_WAIT), STOP_CHECK)
+class _Waits:
+    """How long the loop may sleep in select(): until the device's next deadline, exactly.
+
+    Exactly, because the loop is what makes the device keep time: a paced line
+    hands the last byte of a frame over at its deadline, and every millisecond
+    the loop oversleeps is a millisecond added to the exchange. Bytes from the
+    POS wake the loop anyway (the reader's inbox is in the select).
+
+    A deadline already past gets one immediate look (it may have come due
+    between the device's ``poll`` and this call). If the device still reports
+    it after that look, it is not going to act on it now: the loop then sleeps
+    :data:`_STUCK_WAIT` rather than spin.
+    """
+
+    def __init__(self, device: SimulatedDevice, clock: Clock) -> None:
+        self.device = device
+        self.clock = clock
+        self._overdue: float | None = None  # a past deadline given its immediate look
+
+    def next(self) -> float:
+        """Seconds to sleep now, at most STOP_CHECK."""
+        deadline = self.device.next_deadline()
+        if deadline is None:
+            self._overdue = None
+            return STOP_CHECK
+        left = deadline - self.clock.now()
+        if left > 0:
+            self._overdue = None
+            return min(left, STOP_CHECK)
+        if deadline == self._overdue:
+            return _STUCK_WAIT
+        self._overdue = deadline
+        return 0.0
 
 
 def _read_some(fd: int) -> bytes:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from simulator.pacing import PacedLine
+import pytest
+
+from simulator.pacing import BITS_PER_BYTE, PacedLine
 from terminal.clock import FakeClock
 
 
@@ -51,3 +53,27 @@ def test_what_the_device_sends_leaves_byte_by_byte_at_the_line_speed():
     clock.advance(0.040)
     assert line.read_output() == b"cdef"
     assert line.next_deadline() is None
+
+
+def test_bytes_to_the_pos_go_in_millisecond_batches_and_the_last_one_the_moment_it_is_in():
+    clock, device = FakeClock(0.0), Recorder()
+    line = PacedLine(device, 115200, clock=clock)  # 86.8 µs a byte: 12 bytes a millisecond
+    byte = BITS_PER_BYTE / 115200
+    device.out = bytes(range(30))
+    assert line.read_output() == b""
+    handed: list[bytes] = []
+    while (deadline := line.next_deadline()) is not None:
+        clock.advance(deadline - clock.now())
+        handed.append(line.read_output())
+    assert [len(batch) for batch in handed] == [12, 12, 6]
+    assert b"".join(handed) == bytes(range(30))
+    assert clock.now() == pytest.approx(30 * byte)  # the 30th byte's last bit, not later
+
+
+def test_a_line_slower_than_the_handover_hands_every_byte_over_as_it_comes():
+    clock, device = FakeClock(0.0), Recorder()
+    line = PacedLine(device, 9600, clock=clock)  # 1.04 ms a byte
+    device.out = b"abc"
+    line.read_output()
+    assert line.next_deadline() == pytest.approx(BITS_PER_BYTE / 9600)
+

@@ -14,7 +14,16 @@ import pytest
 import serial
 from transport_fakes import EchoDevice
 
-from simulator.serve import PtySimulator, TcpSimulator, make_raw, serve_pty
+from simulator.serve import (
+    _STUCK_WAIT,
+    STOP_CHECK,
+    PtySimulator,
+    TcpSimulator,
+    _Waits,
+    make_raw,
+    serve_pty,
+)
+from terminal.clock import FakeClock
 
 # Bytes a cooked tty would eat or change: CR, LF, ETX (^C), XON, XOFF, DEL, EOT (^D),
 # NUL, 0xFF, ^Z, ^\ and STX/ACK/NAK as they occur in every CUP frame.
@@ -169,3 +178,55 @@ def test_a_serve_loop_that_cannot_start_is_reported_by_start():
         sim = TcpSimulator(EchoDevice(), port=busy_port)
         with pytest.raises(RuntimeError, match="failed to start"):
             sim.start()
+
+
+class _Deadlines:
+    """A device that only reports deadlines (set by the test) and counts its polls."""
+
+    def __init__(self, deadline: float | None = None) -> None:
+        self.deadline = deadline
+        self.polls = 0
+
+    def feed(self, data: bytes, at: float | None = None) -> None:
+        pass
+
+    def poll(self) -> None:
+        self.polls += 1
+
+    def read_output(self) -> bytes:
+        return b""
+
+    def next_deadline(self) -> float | None:
+        return self.deadline
+
+
+def test_the_loop_sleeps_until_the_device_deadline_exactly_with_no_millisecond_floor():
+    clock = FakeClock(10.0)
+    device = _Deadlines(10.0002)  # a paced line's next byte at 115200 baud is 87 µs away
+    waits = _Waits(device, clock)
+    assert waits.next() == pytest.approx(0.0002)
+    device.deadline = 10.0 + 2 * STOP_CHECK
+    assert waits.next() == STOP_CHECK  # still looks at ``stop`` in time
+    device.deadline = None
+    assert waits.next() == STOP_CHECK
+
+
+def test_a_deadline_already_past_gets_one_immediate_look_then_the_loop_backs_off():
+    clock = FakeClock(10.0)
+    device = _Deadlines(9.9)
+    waits = _Waits(device, clock)
+    assert waits.next() == 0.0  # it may have come due just after the device was polled
+    assert waits.next() == _STUCK_WAIT  # polled since, still reported: not acted on
+    assert waits.next() == _STUCK_WAIT
+    device.deadline = 9.95  # a different past deadline is a new one: looked at at once
+    assert waits.next() == 0.0
+    device.deadline = 10.001
+    assert waits.next() == pytest.approx(0.001)
+
+
+def test_a_device_that_never_acts_on_its_past_deadline_does_not_make_the_pty_loop_spin():
+    device = _Deadlines(float("-inf"))
+    with PtySimulator(device):
+        time.sleep(0.3)
+    # One poll per _STUCK_WAIT at most (300 in 0.3 s); a spinning loop polls ~100000 times.
+    assert 0 < device.polls < 0.3 / _STUCK_WAIT * 2

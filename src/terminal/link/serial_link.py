@@ -5,11 +5,12 @@ any pyserial-like port (``read(size)``, ``write(data)``, a ``timeout``
 attribute, ``in_waiting``), e.g. ``serial.serial_for_url("sim://")`` or a real
 ``/dev/ttyUSB0``. It knows nothing of what the port is.
 
-Every deadline is taken from the injected clock. The port is read in short
-slices (``port.timeout`` set to at most :data:`READ_SLICE` before each read), so
-that a real port stays responsive to ACK and inter-byte timers, and a fake port
-paired with a :class:`~terminal.clock.FakeClock` can advance the clock by the
-slice instead of sleeping.
+Every deadline is taken from the injected clock. Each read blocks until a byte
+comes or the next timer is due (``port.timeout`` set to the time left, at most
+:data:`READ_SLICE`, so Ctrl-C is seen on every platform), and returns with the
+first byte: the link never waits out a slice while bytes are waiting. A fake
+port paired with a :class:`~terminal.clock.FakeClock` advances the clock by the
+timeout instead of sleeping.
 
 Two rules keep a busy or flooded line from fooling the host:
 
@@ -172,7 +173,14 @@ class SerialLink:
         self._flush()
 
     def _pump(self, until: float | None) -> None:
-        """One short read, then the timers, then write whatever the endpoint has."""
+        """One read (blocking until a byte comes, at most the time to the next deadline,
+        at most :data:`READ_SLICE`), then the timers, then write whatever the endpoint has.
+
+        A read that blocked returns as soon as the first byte is in; the rest
+        of what has come by then is taken in the same step (``in_waiting``), so
+        a frame's tail is fed, ACKed and answered without another trip round
+        the loop.
+        """
         now = self.clock.now()
         limits = [d for d in (self.endpoint.next_deadline(), until) if d is not None]
         wait = READ_SLICE
@@ -182,9 +190,15 @@ class SerialLink:
             if self.port.timeout != wait:  # pyserial reconfigures the tty on every set
                 self.port.timeout = wait
             waiting = self.port.in_waiting
-            if not waiting:
+            if waiting:
+                chunk = self.port.read(waiting)
+            else:
                 self._seen_empty_at = now
-            chunk = self.port.read(max(1, waiting))
+                chunk = self.port.read(1)
+                if chunk:
+                    more = self.port.in_waiting
+                    if more:
+                        chunk += self.port.read(more)
         except Exception as exc:  # serial.SerialException is an OSError; any is the port's
             raise LinkError(f"reading the port failed: {_describe(exc)}") from exc
         if chunk:
