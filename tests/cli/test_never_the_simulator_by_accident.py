@@ -113,3 +113,14 @@ def test_a_simulator_behind_a_pty_path_is_called_simulated_all_the_same():
     assert json.loads(as_json.stdout)["simulated"] is True
     assert as_text.exit_code == 0, as_text.output
     assert as_text.stdout.splitlines()[0] == BANNER and as_text.stdout.count(MARK) == 2
+
+
+def test_an_in_doubt_simulator_sale_heads_its_error_with_the_banner_and_says_so_in_json():
+    _config().write_text("[link]\nresponse_timeout = 0.3\n", encoding="utf-8")
+    assert runner.invoke(app, ["sign-on"]).exit_code == 0  # so the sale is what gets no answer
+    outcome = runner.invoke(app, ["sale", "1.00", "--port", "sim://?delay=5", "--json"])
+    assert outcome.exit_code == 3
+    shown = json.loads(outcome.stdout)
+    assert shown["in_doubt"] is True and shown["simulated"] is True
+    assert outcome.stderr.startswith(f"error: {BANNER}: sale trace {shown['trace']} is in doubt")
+

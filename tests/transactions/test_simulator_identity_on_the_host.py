@@ -91,8 +91,9 @@ def test_a_request_left_unanswered_after_the_device_said_simulator_is_journaled_
     client, tap, journal = bench
     client.sign_on()
     tap.silent = True
-    with pytest.raises(TransactionInDoubt):
+    with pytest.raises(TransactionInDoubt) as caught:
         client.sale(3_000)
+    assert caught.value.simulated  # the CLI heads its error with the banner
     lost = journal.entries(client.lane)[-1]
     assert (lost.kind.value, lost.state, lost.simulated) == ("sale", EntryState.IN_DOUBT, True)
 
@@ -117,7 +118,7 @@ def test_a_sale_lost_before_anything_said_simulator_is_marked_when_the_simulator
     with pytest.raises(TransactionInDoubt) as caught:
         fresh.sale(4_000)
     lost = journal.find_by_trace(fresh.lane, caught.value.trace)
-    assert not lost.simulated  # not known when it was sent
+    assert not lost.simulated and not caught.value.simulated  # not known when it was sent
     reversal = fresh.reverse(caught.value.trace)
     assert reversal.approved and reversal.simulated
     # Approving its reversal, the simulator said it had booked the sale: it went there.

@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from terminal.cli.output import err, out_json
+from terminal.cli.output import SIMULATOR_BANNER, err, out_json
 from terminal.cli.redact import describe_error, scrub_digits
 from terminal.errors import ConfigError, LinkError, ProtocolError, TerminalError
 from terminal.transactions.errors import CardAlarm, TransactionInDoubt
@@ -70,18 +70,21 @@ def failure_from(exc: BaseException) -> Failure | None:
     if isinstance(exc, CardAlarm):
         reversal = exc.reversal
         return Failure(
-            f"ALARM 报警: {exc}", EXIT_LINK, alarm=True, transaction=exc.result.kind.value,
-            trace=exc.result.trace, journal_id=exc.result.journal_id,
-            reversed=bool(reversal and reversal.approved),
+            f"{_simulator(exc.result.simulated)}ALARM 报警: {exc}", EXIT_LINK, alarm=True,
+            transaction=exc.result.kind.value, trace=exc.result.trace,
+            journal_id=exc.result.journal_id, reversed=bool(reversal and reversal.approved),
+            simulated=exc.result.simulated,
         )
     if isinstance(exc, TransactionInDoubt):
         return Failure(
-            f"{exc}. Do not repeat the {exc.kind}: reverse or query trace {exc.trace}.",
+            f"{_simulator(exc.simulated)}{exc}. "
+            f"Do not repeat the {exc.kind}: reverse or query trace {exc.trace}.",
             EXIT_LINK,
             in_doubt=True,
             transaction=exc.kind,
             trace=exc.trace,
             amount_fen=exc.amount_fen,
+            simulated=exc.simulated,
         )
     if isinstance(exc, LinkError):
         return Failure(f"link failure: {exc}", EXIT_LINK)
@@ -92,6 +95,11 @@ def failure_from(exc: BaseException) -> Failure | None:
     if isinstance(exc, typer.TyperException):  # usage errors: bad option, missing argument
         return Failure(exc.format_message(), getattr(exc, "exit_code", EXIT_USAGE))
     return None
+
+
+def _simulator(simulated: bool) -> str:
+    """The banner heading a failure of an exchange with the simulator (test money)."""
+    return f"{SIMULATOR_BANNER}: " if simulated else ""
 
 
 def report(failure: Failure, *, as_json: bool) -> int:

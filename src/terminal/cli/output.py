@@ -18,7 +18,19 @@ from typing import Any
 
 from rich.console import Console
 
-__all__ = ["console", "dumps", "err", "out", "out_json", "prepare_streams"]
+__all__ = [
+    "SIMULATOR_BANNER",
+    "console",
+    "dumps",
+    "err",
+    "out",
+    "out_json",
+    "prepare_streams",
+]
+
+#: First line of every human-readable result obtained from the simulator (wherever it runs:
+#: ``sim://``, or a device whose answers carry its mark), and the head of its failures.
+SIMULATOR_BANNER = "SIMULATOR — no money moved"
 
 _STDOUT_GONE = "warning: stdout was closed before the result was written; the exit code stands"
 

@@ -12,8 +12,8 @@ import typer
 
 from terminal.cli.failures import EXIT_APPROVED, EXIT_LINK
 from terminal.cli.options import BaudrateOption, ConfigOption, JsonOption, PortOption, VerboseOption
-from terminal.cli.output import out, out_json
-from terminal.cli.transact import SIMULATOR_BANNER, run_recovery
+from terminal.cli.output import SIMULATOR_BANNER, out, out_json
+from terminal.cli.transact import run_recovery
 from terminal.transactions.recovery import Outcome
 
 __all__ = ["register", "show_outcomes"]

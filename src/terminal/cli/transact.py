@@ -32,7 +32,7 @@ from terminal.cli.options import (
     PortOption,
     VerboseOption,
 )
-from terminal.cli.output import console, err, out, out_json
+from terminal.cli.output import SIMULATOR_BANNER, console, err, out, out_json
 from terminal.cli.paths import (
     ConfigChoice,
     choose_config,
@@ -57,9 +57,6 @@ from terminal.transactions.rules import HostRules, default_operator, refund_wind
 from terminal.transport import open_port
 
 __all__ = ["SIMULATOR_BANNER", "register"]
-
-#: First line of every human-readable result obtained from the simulator.
-SIMULATOR_BANNER = "SIMULATOR — no money moved"
 
 
 def register(app: typer.Typer) -> None:

@@ -430,7 +430,7 @@ class TerminalClient:
                 log.warning("%s trace=%s in doubt: %s", kind.value, trace, reason)
                 raise TransactionInDoubt(
                     reason, kind=kind.value, trace=trace, amount_fen=amount_fen,
-                    field=getattr(exc, "field", None),
+                    field=getattr(exc, "field", None), simulated=bool(entry.simulated),
                 ) from None
             if isinstance(exc, ProtocolError):
                 # The reason alone: the new error adds field and offset itself, once.
@@ -442,11 +442,12 @@ class TerminalClient:
             # 98: the issuer did not answer the acquirer in time, which may still book
             # it. Not a decline the cashier can rely on: in doubt, to be reversed.
             reason = f"answered {result.response.code} ({result.response.meaning})"
-            self.journal.mark(entry.id, EntryState.IN_DOUBT, reason)
+            self.journal.mark(entry.id, EntryState.IN_DOUBT, reason,
+                              simulated=True if result.simulated else None)
             log.warning("%s trace=%s in doubt: %s", kind.value, trace, reason)
             self._saf_queue(entry.id, reason)
             raise TransactionInDoubt(reason, kind=kind.value, trace=trace, amount_fen=amount_fen,
-                                     field="39")
+                                     field="39", simulated=result.simulated)
         faultpoint.reach("before-commit", kind.value, self.crash_at)
         self.journal.complete(
             entry.id, now=self._now(), response_code=result.response.code, rrn=result.rrn,

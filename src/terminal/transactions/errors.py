@@ -16,7 +16,8 @@ class TransactionInDoubt(LinkError):
     """The request may have reached the terminal but no usable answer came back.
 
     Money may have moved. The caller must resolve it (reversal or enquiry with
-    the same ``trace``), never simply retry the sale.
+    the same ``trace``), never simply retry the sale. ``simulated``: the request
+    went to the simulator, as far as was known when it was sent (test money).
     """
 
     def __init__(
@@ -27,11 +28,13 @@ class TransactionInDoubt(LinkError):
         trace: str,
         amount_fen: int | None,
         field: str | None = None,
+        simulated: bool = False,
     ) -> None:
         self.kind = kind
         self.field = field
         self.trace = trace
         self.amount_fen = amount_fen
+        self.simulated = simulated
         super().__init__(f"{kind} trace {trace} is in doubt: {reason}")
 
 
