@@ -8,7 +8,10 @@ The package is built and installed afresh from a copy of this checkout on every
 run. Its dependencies (and pytest) live in a venv kept in the user's cache
 directory, keyed by the Python version and the dependency list, and made under
 a file lock, so that only the first run on a machine pays for downloading them;
-``TERMINAL_TEST_VENV`` points elsewhere (a CI cache, say).
+``TERMINAL_TEST_VENV`` points elsewhere (a CI cache, say). That venv is shared by
+every checkout on the machine, so installing this checkout's package and running
+the example against it happen under a second lock: two suites running at once
+(two branches, say) each test their own package, never the other's.
 """
 
 from __future__ import annotations
@@ -39,20 +42,25 @@ def _dependencies() -> list[str]:
     return [*project["dependencies"], "pytest>=8", *_BUILD_TOOLS]
 
 
-@pytest.fixture(scope="session")
-def dependency_venv() -> Path:
+def _venv_path() -> Path:
     deps = _dependencies()
     key = hashlib.sha256(f"{sys.version}\n{deps}".encode()).hexdigest()[:16]
     root = Path(os.environ.get("TERMINAL_TEST_VENV") or user_cache_dir("terminal-tests"))
-    venv = root / f"plugin-venv-{key}"
-    root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(root / f"plugin-venv-{key}.lock"), timeout=600):
+    return root / f"plugin-venv-{key}"
+
+
+@pytest.fixture(scope="session")
+def dependency_venv() -> Path:
+    deps = _dependencies()
+    venv = _venv_path()
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(venv.with_suffix(".lock")), timeout=600):
         ready = venv / "ready"
         if not ready.exists():
             shutil.rmtree(venv, ignore_errors=True)
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
             _pip(venv, "install", "--quiet", *deps)
-            ready.write_text(key)
+            ready.write_text(venv.name)
     return venv
 
 
@@ -72,6 +80,12 @@ def _clean_env() -> dict[str, str]:
 def test_the_example_passes_in_a_fresh_project_with_the_package_pip_installed(
     dependency_venv, tmp_path
 ):
+    # Held from this checkout's install to the end of its run (see the module's docstring).
+    with FileLock(str(dependency_venv.parent / f"{dependency_venv.name}.in-use.lock"), timeout=900):
+        _install_and_run_the_example(dependency_venv, tmp_path)
+
+
+def _install_and_run_the_example(dependency_venv: Path, tmp_path: Path) -> None:
     source = tmp_path / "terminal-src"
     source.mkdir()
     for name in _SHIPPED:
