@@ -62,6 +62,9 @@ def open_database(
             if str(mode).lower() != "wal":
                 raise ConfigError(f"the {what} {path} cannot use WAL mode (got {mode})")
         connection.execute("PRAGMA synchronous=FULL")
+        # Deleted and superseded content is overwritten with zeros, not left in free pages
+        # (a migration that rewrites a table would otherwise leave its old rows readable).
+        connection.execute("PRAGMA secure_delete=ON")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         _migrate(connection, migrations, what=what, path=path)
@@ -89,15 +92,34 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 def _migrate(
     connection: sqlite3.Connection, migrations: Sequence[Migration], *, what: str, path: object
 ) -> None:
+    """Apply the migrations ``path`` has not seen, in one transaction.
+
+    Foreign keys are off meanwhile and checked whole before the commit: SQLite's own
+    recipe for a migration that rebuilds a table others refer to (create the new
+    layout, copy, drop the old, rename), which with them on would drop the rows
+    referring to it or fail. The pragma has no effect inside a transaction, hence here.
+    """
     known = len(migrations)
-    with transaction(connection):
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version > known:
-            raise ConfigError(
-                f"the {what} {path} has schema version {version}; this program knows "
-                f"up to {known}: use a newer version of terminal"
-            )
-        for number in range(version, known):
-            for statement in migrations[number]:
-                connection.execute(statement)
-            connection.execute(f"PRAGMA user_version={number + 1}")
+    connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with transaction(connection):
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version > known:
+                raise ConfigError(
+                    f"the {what} {path} has schema version {version}; this program knows "
+                    f"up to {known}: use a newer version of terminal"
+                )
+            for number in range(version, known):
+                for statement in migrations[number]:
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version={number + 1}")
+            if version < known:
+                broken = connection.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise ConfigError(
+                        f"the {what} {path} cannot be brought to schema version {known}: "
+                        f"{len(broken)} row(s) refer to rows that are not there "
+                        f"(first: table {broken[0][0]}, row {broken[0][1]})"
+                    )
+    finally:
+        connection.execute("PRAGMA foreign_keys=ON")

@@ -45,7 +45,8 @@ class InspectingLink:
         request = decode(data)
         with sqlite3.connect(self.path) as db:
             self.seen_at_write += db.execute(
-                "SELECT trace, state, kind FROM entries WHERE trace = ?", (request[11],)
+                "SELECT printf('%06d', trace), state, kind FROM entries WHERE trace = ?",
+                (request[11],),
             ).fetchall()
         self.sent.append(request)
         if self.answer:

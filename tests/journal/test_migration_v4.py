@@ -96,11 +96,22 @@ def test_a_migrated_journal_still_finds_an_edit_of_a_record_from_before(v3_journ
     assert any("edited or forged" in p.problem for p in result.problems)
 
 
-def test_the_migrated_file_holds_no_digest_a_scanner_could_read_a_card_number_into(v3_journal):
+def test_the_migrated_file_read_raw_holds_no_card_like_run(v3_journal):
+    """Old rows are rewritten, not left in free pages: the file holds nothing of version 3's
+    hex digests or row layout for a scanner to read a card number into."""
     with Journal(v3_journal) as journal:
         journal.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         rows = journal.connection.execute("SELECT content FROM chain").fetchall()
     assert all(scan_bytes(row[0].encode()) == [] for row in rows)
+    old_hash = _before_hashes()
+    data = b"".join(p.read_bytes() for p in v3_journal.parent.glob("journal.sqlite3*"))
+    assert [str(f) for f in scan_bytes(data)] == []
+    assert not any(h.encode() in data for h in old_hash)
+
+
+def _before_hashes() -> list[str]:
+    with sqlite3.connect(DATA / "journal-v3.sqlite3") as db:
+        return [row[0] for row in db.execute("SELECT hash FROM chain")]
 
 
 def _terminal(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

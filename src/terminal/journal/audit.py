@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from terminal.database import transaction
+from terminal.journal.store import codes_as_text
 
 __all__ = ["AuditRecord", "record", "trail", "write"]
 
@@ -75,9 +76,10 @@ def trail(
                     r["outcome"], r["detail"], r["entry_id"])
         for r in db.execute(f"SELECT * FROM audit WHERE {where.format(at='at')}", args)
     ]
-    for r in db.execute(
+    for row in db.execute(
         f"SELECT * FROM entries WHERE {where.format(at='created_at')} AND mti <> '0800'", args
     ):
+        r = codes_as_text(dict(row))
         outcome = r["state"] + (f" {r['response_code']}" if r["response_code"] else "")
         detail = f"trace {r['trace']}" + (
             f" amount_fen {r['amount_fen']}" if r["amount_fen"] is not None else "")

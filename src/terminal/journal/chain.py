@@ -44,6 +44,7 @@ from terminal.digest_text import colon_hex, parse_hex
 
 __all__ = [
     "CHAINED_COLUMNS",
+    "CODE_COLUMNS",
     "DIGEST_COLUMNS",
     "ENTRIES_COLUMNS_V2",
     "FUNCTIONS",
@@ -70,6 +71,13 @@ CONTENT_FUNCTION = "journal_digest_content"
 DIGEST_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "entries": ("card_token",),
     "operators": ("salt", "password_hash"),
+}
+#: Numeric codes of ``entries`` kept as integers since schema version 6 (their digits side by
+#: side in the file read as card numbers), with the width they are written in: a record's
+#: JSON shows them as before, zero-padded text, so records written earlier still match.
+CODE_COLUMNS: Mapping[str, int] = {
+    "mti": 4, "trace": 6, "batch": 6, "local_date": 4, "local_time": 6,
+    "original_trace": 6, "original_batch": 6, "original_date": 4,
 }
 _DIGEST_NAMES = "|".join(name for names in DIGEST_COLUMNS.values() for name in names)
 #: A digest column in a record's JSON (``json_object`` writes no spaces; a key inside a
@@ -158,13 +166,17 @@ def row_json_sql(table: str, alias: str, columns: tuple[str, ...] | None = None)
     """``json_object(...)`` over ``table``'s chained columns (``columns``: those of an older
     schema version, for its migration) of row ``alias`` (NEW, OLD, t); digests as colon hex."""
     names = columns or CHAINED_COLUMNS[table]
-    digests = DIGEST_COLUMNS.get(table, ())
-    pairs = ", ".join(
-        f"'{name}', {SHOWN_FUNCTION}({alias}.{name})" if name in digests
-        else f"'{name}', {alias}.{name}"
-        for name in names
-    )
-    return f"json_object({pairs})"
+    return f"json_object({', '.join(_json_pair(table, alias, name) for name in names)})"
+
+
+def _json_pair(table: str, alias: str, name: str) -> str:
+    value = f"{alias}.{name}"
+    if name in DIGEST_COLUMNS.get(table, ()):
+        return f"'{name}', {SHOWN_FUNCTION}({value})"
+    if table == "entries" and name in CODE_COLUMNS:
+        padded = f"printf('%0{CODE_COLUMNS[name]}d', {value})"
+        return f"'{name}', CASE typeof({value}) WHEN 'integer' THEN {padded} ELSE {value} END"
+    return f"'{name}', {value}"
 
 
 def trigger_statements(table: str, columns: tuple[str, ...] | None = None) -> tuple[str, ...]:

@@ -18,6 +18,22 @@ from terminal.journal.chain import (
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 
+
+def _rebuild(table: str, columns: str) -> tuple[str, ...]:
+    """SQLite's way to change a table's layout: the new one beside it, the rows copied by
+    column name, the old one dropped and the new one renamed (its indexes go with the old:
+    the caller creates them again)."""
+    names = [line.split()[0] for line in columns.strip().splitlines()
+             if not line.strip().startswith(("UNIQUE", "PRIMARY", "FOREIGN"))]
+    listed = ", ".join(names)
+    return (
+        f"CREATE TABLE {table}_new ({columns}\n        )",
+        f"INSERT INTO {table}_new ({listed}) SELECT {listed} FROM {table} ORDER BY id",
+        f"DROP TABLE {table}",
+        f"ALTER TABLE {table}_new RENAME TO {table}",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """CREATE TABLE counters (
@@ -163,6 +179,117 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f" password_hash = {STORED_FUNCTION}(password_hash)",
         f"UPDATE chain SET content = {CONTENT_FUNCTION}(content),"
         f" prev_hash = {STORED_FUNCTION}(prev_hash), hash = {STORED_FUNCTION}(hash)",
+        *(statement for table in CHAINED_COLUMNS for statement in trigger_statements(table)),
+    ),
+    # 5: indexes whose entries do not read as card numbers. SQLite writes an index entry's
+    # columns back to back, so lane + trace + date (18 digits), lane + batch (14) and
+    # lane + day ("100080602026-11-28": 16, joined by dashes as scanners allow) stood in
+    # the file as one number, a Luhn-valid one for one trace, batch or day in ten. Each
+    # index now leads with the column it is searched by and keeps digit columns apart
+    # (lookups filter the lane from the rows found: a journal holds few lanes).
+    (
+        "DROP INDEX entries_lane_rrn",
+        "DROP INDEX entries_lane_trace",
+        "DROP INDEX entries_lane_batch",
+        "DROP INDEX entries_lane_amount",
+        "DROP INDEX entries_lane_created",
+        "DROP INDEX audit_lane_at",
+        "CREATE INDEX entries_rrn ON entries (rrn, kind)",
+        "CREATE INDEX entries_trace ON entries (trace, local_date)",
+        "CREATE INDEX entries_batch ON entries (batch, state)",
+        "CREATE INDEX entries_amount ON entries (amount_fen, created_at)",
+        "CREATE INDEX entries_created ON entries (created_at)",
+        "CREATE INDEX audit_at ON audit (at)",
+    ),
+    # 6: rows whose columns do not read as card numbers. SQLite writes a row's columns
+    # back to back: mti + trace + batch stood in the file as 16 digits
+    # (0200000049000001), a created_at's microseconds and a completed_at's date as 14
+    # (…9242752026-11-28), lane + an audit row's day as 16; one row in ten passed the
+    # Luhn check. The four chained tables are rebuilt in a column order that puts text
+    # that is no digits (kind, state, request, action, role) or a number kept as one
+    # (the codes of n format are now INTEGER: mti, trace, batch, dates and times) between
+    # any two digit columns. The chain's records show the codes zero-padded as before
+    # (:data:`terminal.journal.chain.CODE_COLUMNS`), so every record still matches its row
+    # and nothing is re-chained. Foreign keys are checked after the rebuild
+    # (:func:`terminal.database._migrate`).
+    (
+        *(f"DROP TRIGGER {table}_chain_{op}" for table in CHAINED_COLUMNS
+          for op in ("insert", "update", "delete")),
+        *_rebuild("entries", """
+            id INTEGER PRIMARY KEY,
+            lane VARCHAR(8) NOT NULL,
+            kind VARCHAR(24) NOT NULL,
+            rrn VARCHAR(12),
+            state VARCHAR(12) NOT NULL,
+            original_rrn VARCHAR(12),
+            request TEXT NOT NULL,
+            created_at VARCHAR(32) NOT NULL,
+            mti SMALLINT NOT NULL,
+            completed_at VARCHAR(32),
+            local_date SMALLINT,
+            response_code VARCHAR(2),
+            auth_code VARCHAR(6),
+            card_token BLOB,
+            card_masked VARCHAR(19),
+            card_organisation VARCHAR(63),
+            trace INTEGER NOT NULL,
+            batch INTEGER NOT NULL,
+            amount_fen BIGINT,
+            local_time INTEGER,
+            original_id INTEGER REFERENCES entries (id),
+            original_trace INTEGER,
+            original_batch INTEGER,
+            original_date SMALLINT,
+            reason VARCHAR(200),
+            refund_reason VARCHAR(16),
+            operator VARCHAR(16),
+            refund_note VARCHAR(200),
+            supervisor VARCHAR(16),
+            alarm VARCHAR(200),
+            simulated SMALLINT"""),
+        "CREATE INDEX entries_rrn ON entries (rrn, kind)",
+        "CREATE INDEX entries_trace ON entries (trace, local_date)",
+        "CREATE INDEX entries_batch ON entries (batch, state)",
+        "CREATE INDEX entries_original ON entries (original_id)",
+        "CREATE INDEX entries_amount ON entries (amount_fen, created_at)",
+        "CREATE INDEX entries_created ON entries (created_at)",
+        *_rebuild("operators", """
+            id INTEGER PRIMARY KEY,
+            lane VARCHAR(8) NOT NULL,
+            role VARCHAR(12) NOT NULL,
+            created_at VARCHAR(32) NOT NULL,
+            salt BLOB NOT NULL,
+            name VARCHAR(16) NOT NULL,
+            password_hash BLOB NOT NULL,
+            updated_at VARCHAR(32) NOT NULL,
+            failures INTEGER NOT NULL,
+            locked INTEGER NOT NULL,
+            removed INTEGER NOT NULL,
+            UNIQUE (lane, name)"""),
+        *_rebuild("audit", """
+            id INTEGER PRIMARY KEY,
+            lane VARCHAR(8) NOT NULL,
+            action VARCHAR(32) NOT NULL,
+            at VARCHAR(32) NOT NULL,
+            outcome VARCHAR(32) NOT NULL,
+            operator VARCHAR(16),
+            detail VARCHAR(400),
+            authorised_by VARCHAR(16),
+            entry_id INTEGER"""),
+        "CREATE INDEX audit_at ON audit (at)",
+        *_rebuild("saf", """
+            id INTEGER PRIMARY KEY,
+            lane VARCHAR(8) NOT NULL,
+            action VARCHAR(12) NOT NULL,
+            next_at VARCHAR(32),
+            state VARCHAR(12) NOT NULL,
+            updated_at VARCHAR(32) NOT NULL,
+            request TEXT NOT NULL,
+            last_error VARCHAR(400),
+            owner VARCHAR(80) NOT NULL,
+            entry_id INTEGER NOT NULL UNIQUE REFERENCES entries (id),
+            attempts INTEGER NOT NULL"""),
+        "CREATE INDEX saf_lane_state ON saf (lane, state)",
         *(statement for table in CHAINED_COLUMNS for statement in trigger_statements(table)),
     ),
 )

@@ -28,7 +28,7 @@ from terminal.card_data import ProtectedPan
 from terminal.database import open_database, transaction
 from terminal.errors import TerminalError
 from terminal.journal import saf
-from terminal.journal.chain import FUNCTIONS
+from terminal.journal.chain import CODE_COLUMNS, FUNCTIONS
 from terminal.journal.entry import EntryState, JournalEntry
 from terminal.journal.schema import MIGRATIONS
 from terminal.protocol.catalogue import Kind
@@ -392,6 +392,15 @@ class Journal:
             )
 
 
+def codes_as_text(values: dict[str, Any]) -> dict[str, Any]:
+    """An ``entries`` row's numeric codes (kept as integers since schema version 6) as the
+    fixed-width digits the protocol gives them (``trace`` 46 -> ``000046``)."""
+    for name, width in CODE_COLUMNS.items():
+        if isinstance(values.get(name), int):
+            values[name] = f"{values[name]:0{width}d}"
+    return values
+
+
 def _request_json(request: Message) -> str:
     """The request as kept: without its MAC, which belongs to the session's keys and is
     computed afresh if the request is ever sent again."""
@@ -399,7 +408,7 @@ def _request_json(request: Message) -> str:
 
 
 def _entry(row: sqlite3.Row) -> JournalEntry:
-    values: dict[str, Any] = dict(row)
+    values: dict[str, Any] = codes_as_text(dict(row))
     values["kind"] = Kind(values["kind"])
     values["state"] = EntryState(values["state"])
     values["request"] = json.loads(values["request"])
