@@ -19,6 +19,7 @@ from terminal.cli.failures import EXIT_USAGE, Failure
 from terminal.cli.options import JsonOption, VerboseOption
 from terminal.cli.output import out, out_json
 from terminal.cli.redact import accept_masked, describe_error, mask_message_json
+from terminal.digest_text import parse_hex
 from terminal.errors import ProtocolError, TerminalError
 from terminal.protocol import (
     DIALECTS,
@@ -73,7 +74,7 @@ def decode_command(
     _check_dialect(dialect)
     text = sys.stdin.read() if hex_input == "-" else hex_input
     try:
-        data = bytes.fromhex("".join(text.split()))
+        data = parse_hex(text)  # plain, spaced, or colon hex as trace files keep it
     except ValueError as error:
         _fail(f"not hex: {error}")
     envelope_size: int | None = None

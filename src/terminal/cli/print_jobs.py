@@ -205,7 +205,9 @@ def _settlement_report(
 
 def _write_virtual_paper(device: Printer, quiet: bool) -> None:
 
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    # No dash or space between the digit groups: 20261128-050044 reads as one 14-digit
+    # number to a card scanner (and one in ten passes its Luhn check).
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S_%f")
     paper = device.virtual.save(data_dir() / "virtual-printer", stamp)
     # With --json, stdout is the JSON alone: where the paper went goes to stderr.
     if not quiet:
