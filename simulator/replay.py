@@ -11,6 +11,10 @@ merchant ids 41/42, processing code 3, amount 4) are set to the live request's
 values, because the POS has moved its trace counter on since the recording;
 a recorded response that did *not* echo its request (the field problem may be
 exactly that: an answer for another trace) is played back as it was.
+Every replayed response also carries the simulator's mark (field 59,
+:mod:`terminal.protocol.identity`), under its MAC: a replay is a simulated
+device, and a field session replayed on a laptop moves no money, however real
+the recording was, so the host's results, journal and slips must say so.
 
 Working keys and MACs (:mod:`simulator.resign`): the recorded keys are under
 the field terminal's master key and the recorded MACs cover card data the
@@ -37,6 +41,7 @@ from terminal.clock import Clock
 from terminal.errors import ProtocolError
 from terminal.link import LinkTimers
 from terminal.protocol import Message, decode, encode
+from terminal.protocol.identity import SIMULATOR_FIELD, with_simulator_mark
 from terminal.trace import TraceFile
 
 __all__ = ["ECHOED_FIELDS", "Answer", "Exchange", "ReplayTerminal", "exchanges_of"]
@@ -129,10 +134,11 @@ class ReplayTerminal(LinkedDevice):
         head = f"{len(self._script)} recorded exchange(s)"
         if self.resigner is None:
             return (f"{head}; working keys and MACs played as recorded: a MAC'd response "
-                    "will not verify here")
+                    "will not verify here; every answer is marked as the simulator's")
         kept = f"; {bad} whose MAC failed in the field keep it failing" if bad else ""
         return (f"{head}; working keys re-issued under this host's master key and response "
-                f"MACs re-signed over the bytes sent{kept}; card data stays masked")
+                f"MACs re-signed over the bytes sent{kept}; card data stays masked; every "
+                "answer is marked as the simulator's: no money moves")
 
     # -- the answers ---------------------------------------------------------------
 
@@ -162,6 +168,9 @@ class ReplayTerminal(LinkedDevice):
         if old.mti != live.mti:
             log.warning("live request %s where the recording has %s", live.mti, old.mti)
         patched = _echoing(old, response, live)
+        patched = patched.with_fields(
+            {SIMULATOR_FIELD: with_simulator_mark(patched.get(SIMULATOR_FIELD))}
+        )
         try:
             if self.resigner is None:
                 return encode(patched, self.dialect)

@@ -12,6 +12,8 @@ from simulator.replay import ReplayTerminal, exchanges_of
 from simulator.serve import PtySimulator
 from terminal.card_data import luhn_valid
 from terminal.cli.app import app
+from terminal.protocol import decode, encode
+from terminal.protocol.identity import identifies_simulator
 from terminal.trace import TraceError, read_trace
 from tests.leaks.scanner import scan_bytes
 
@@ -190,3 +192,27 @@ def test_a_mac_verdict_other_than_ok_or_bad_is_refused_naming_the_line(tmp_path)
                     '{"t": 0, "dir": "rx", "kind": "frame", "hex": "00", "mac": "maybe"}\n')
     with pytest.raises(TraceError, match=":2: 'mac'"):
         read_trace(path)
+
+
+def test_a_replayed_field_session_says_simulator_though_the_real_terminal_did_not(tmp_path):
+    outcome, path = _record_sale(tmp_path)
+    assert outcome.exit_code == 0, outcome.output
+    _as_from_a_real_terminal(path)
+    assert not any(identifies_simulator(decode(r.data))
+                   for r in read_trace(path).frames() if r.direction == "rx")
+    with PtySimulator(ReplayTerminal(read_trace(path))) as sim:
+        replayed = CliRunner().invoke(app, ["sale", "12.34", "--json", "--port", sim.path])
+    assert replayed.exit_code == 0, replayed.output
+    assert json.loads(replayed.stdout)["simulated"] is True  # no money moved on the laptop
+
+
+def _as_from_a_real_terminal(path) -> None:
+    """Rewrite a trace as a real terminal's: its answers without the simulator's mark (59)."""
+    lines = path.read_text().splitlines()
+    for number, line in enumerate(lines[1:], start=1):
+        record = json.loads(line)
+        if record["kind"] == "frame" and record["dir"] == "rx":
+            message = decode(bytes.fromhex(record["hex"]))
+            record["hex"] = encode(message.with_fields({59: None})).hex().upper()
+            lines[number] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
