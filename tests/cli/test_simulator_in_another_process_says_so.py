@@ -2,8 +2,7 @@
 path or a socket URL that cannot tell it from a real terminal; its answers say what it is,
 and every result the host shows or keeps says so: the banner, ``"simulated": true``, the
 receipt's mark, the journal (a real SQLite file), settlement and ``terminal recover``.
-A device whose answers carry no mark (the replay of a real terminal's capture) is not
-called simulated."""
+A device whose answers carry no mark (a real terminal) is not called simulated."""
 
 from __future__ import annotations
 
@@ -18,18 +17,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from simulator.linked import LinkedDevice
+from simulator.serve import PtySimulator
 from terminal.cli.app import app
 from terminal.cli.paths import data_paths
-from terminal.protocol import Message, Tpdu, decode, encode
-from terminal.protocol.catalogue import CATALOGUE, Kind
+from terminal.link import LinkTimers
+from terminal.protocol import Message, decode, encode
 from terminal.protocol.identity import SIMULATOR_FIELD
-from terminal.trace import TraceRecord, TraceWriter
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="terminal simulate --pty needs a pty")
 
@@ -176,38 +175,28 @@ def test_terminal_recover_through_terminal_simulate_says_its_reversals_were_simu
 # -- a device that does not say it is the simulator ---------------------------------------
 
 
-def _real_terminal_capture(path: Path, exchanges: int) -> Path:
-    """A trace as recorded against a real terminal: echo tests answered 00, and nothing in
-    field 59 (a real terminal does not carry the simulator's mark)."""
-    row = CATALOGUE[Kind.ECHO]
-    writer = TraceWriter(path, port="/dev/ttyUSB0")
-    try:
-        for n in range(exchanges):
-            t = n * 0.5
-            request = Message(row.mti, {
-                11: f"{n + 1:06d}", 41: "10008060", 42: "898100000000001",
-                60: {"message_type": "00", "batch": "000001", "network_code": "301"},
-            }, Tpdu(0x60, 0x0006, 0x0000), "603200320002")
-            response = Message(f"{int(row.mti) + 10:04d}", {
-                11: f"{n + 1:06d}", 12: "103015", 13: "0314", 32: "48020000", 39: "00",
-                41: "10008060", 42: "898100000000001",
-                60: {"message_type": "00", "batch": "000001", "network_code": "301"},
-            }, Tpdu(0x60, 0x0000, 0x0006), "603200320002")
-            assert SIMULATOR_FIELD not in decode(encode(response, "cup"), "cup")
-            writer.write(TraceRecord(t, "tx", "frame", encode(request, "cup")))
-            writer.write(TraceRecord(t + 0.01, "rx", "ack"))
-            writer.write(TraceRecord(t + 0.05, "rx", "frame", encode(response, "cup")))
-            writer.write(TraceRecord(t + 0.06, "tx", "ack"))
-    finally:
-        writer.close()
-    return path
+class _RealTerminal(LinkedDevice):
+    """Answers echo tests as a real terminal does: 00, and nothing in field 59 (a real
+    terminal does not carry the simulator's mark). A replay is no such device: it marks
+    every answer it plays, however real the recording (tests/trace)."""
+
+    def __init__(self) -> None:
+        super().__init__(LinkTimers())
+
+    def _answer(self, data: bytes) -> list[tuple[float, bytes]]:
+        request = decode(data, "cup")
+        fields = {n: request[n] for n in (11, 41, 42, 60) if n in request}
+        fields.update({12: "103015", 13: "0314", 32: "48020000", 39: "00"})
+        response = Message(f"{int(request.mti) + 10:04d}", fields,
+                           request.tpdu.reply(), request.header)
+        assert SIMULATOR_FIELD not in decode(encode(response, "cup"), "cup")
+        return [(0.0, encode(response, "cup"))]
 
 
-def test_the_replay_of_a_real_terminals_capture_is_not_called_simulated(tmp_path):
-    capture = _real_terminal_capture(tmp_path / "real.trace", exchanges=2)
-    with simulate("--pty", "--replay", str(capture)) as path:
-        as_json = runner.invoke(app, ["echo", "--port", path, "--json"])
-        as_text = runner.invoke(app, ["echo", "--port", path])
+def test_a_terminal_whose_answers_carry_no_mark_is_not_called_simulated():
+    with PtySimulator(_RealTerminal()) as device:
+        as_json = runner.invoke(app, ["echo", "--port", device.path, "--json"])
+        as_text = runner.invoke(app, ["echo", "--port", device.path])
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.stdout)["simulated"] is False
     assert as_text.exit_code == 0, as_text.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -14,7 +15,7 @@ from terminal.card_data import luhn_valid
 from terminal.cli.app import app
 from terminal.protocol import decode, encode
 from terminal.protocol.identity import identifies_simulator
-from terminal.trace import TraceError, read_trace
+from terminal.trace import TraceError, TraceWriter, read_trace
 from tests.leaks.scanner import scan_bytes
 
 
@@ -208,11 +209,13 @@ def test_a_replayed_field_session_says_simulator_though_the_real_terminal_did_no
 
 def _as_from_a_real_terminal(path) -> None:
     """Rewrite a trace as a real terminal's: its answers without the simulator's mark (59)."""
-    lines = path.read_text().splitlines()
-    for number, line in enumerate(lines[1:], start=1):
-        record = json.loads(line)
-        if record["kind"] == "frame" and record["dir"] == "rx":
-            message = decode(bytes.fromhex(record["hex"]))
-            record["hex"] = encode(message.with_fields({59: None})).hex().upper()
-            lines[number] = json.dumps(record)
-    path.write_text("\n".join(lines) + "\n")
+    trace = read_trace(path)
+    writer = TraceWriter(path, port="/dev/ttyUSB0")
+    try:
+        for record in trace.records:
+            if record.kind == "frame" and record.direction == "rx":
+                unmarked = decode(record.data).with_fields({59: None})
+                record = dataclasses.replace(record, data=encode(unmarked))
+            writer.write(record)
+    finally:
+        writer.close()
