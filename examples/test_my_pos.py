@@ -28,8 +28,11 @@ def checkout(port: str, amount: str, env: dict[str, str]) -> tuple[int, dict]:
 
 
 def print_slip(host: str, port: int, result: dict) -> None:
-    """Your POS's own receipt, on a network (port 9100 style) ESC/POS printer."""
+    """Your POS's own receipt, on a network (port 9100 style) ESC/POS printer. A result the
+    simulator answered says so (``"simulated": true``): the slip must not pass for money."""
     printer = Network(host, port=port, timeout=5)
+    if result.get("simulated"):
+        printer.text("*** SIMULATOR - NO MONEY MOVED ***\n")
     printer.text(f"PAID {result['amount_fen'] / 100:.2f} CNY\n")
     printer.text(f"CARD {result['card']}\n")
     printer.text(f"RRN {result['rrn']}\n")
@@ -53,6 +56,8 @@ def test_a_sale_is_approved_and_booked_by_the_acquirer(terminal_sim, pos_env):
     code, result = checkout(terminal_sim.url, "12.34", pos_env)
     assert code == 0 and result["approved"]
     assert terminal_sim.approved_amounts() == [1234]
+    # terminal_sim is a port like any other, but its answers say it is the simulator.
+    assert result["simulated"] is True
 
 
 @pytest.mark.terminal_sim(card="expired")
@@ -78,5 +83,6 @@ def test_the_receipt_shows_the_amount_and_only_the_masked_card(
     virtual_printer.wait_for_slips(1)
     printed = virtual_printer.text()
     assert "PAID 8.80 CNY" in printed
+    assert "SIMULATOR - NO MONEY MOVED" in printed
     assert result["card"] in printed and "*" in result["card"]
     assert virtual_printer.slips[-1].cut
