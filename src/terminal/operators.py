@@ -30,6 +30,7 @@ __all__ = [
     "MAX_FAILURES",
     "Operator",
     "OperatorError",
+    "OperatorRefused",
     "Operators",
     "Role",
     "hash_password",
@@ -55,6 +56,19 @@ class Role(enum.StrEnum):
 
 class OperatorError(Exception):
     """An operator command that cannot be done (unknown name, taken name, weak password)."""
+
+
+class OperatorRefused(OperatorError):
+    """``--operator`` names nobody who may ring up money on this lane.
+
+    ``why`` is ``unknown``, ``removed``, ``locked``, ``missing`` or ``malformed``;
+    ``name`` the id as given (``None`` when missing or malformed: such text is not
+    written to the audit trail)."""
+
+    def __init__(self, name: str | None, why: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,37 @@ class Operators:
                         authorised_by=name, outcome="authorised")
         return _operator(self._row(name))
 
+    def on_duty(self, name: str | None, *, action: str) -> Operator | None:
+        """``name`` may ring up ``action``: an operator of this lane, neither removed nor locked.
+
+        A lane with no operators yet (first use, the demo) takes any well-formed id,
+        or none, as given and returns None: there is nobody to check against. Once
+        an admin has added operators, no one else rings up money, nor does nobody:
+        :class:`OperatorRefused`, audited like a refused authorisation. Any role
+        rings up (roles rank).
+        """
+        if name is None:
+            if not self.list():
+                return None
+            self._audit(None, action, None, "operator-missing", "no operator named")
+            raise OperatorRefused(None, "missing", f"{action} names no operator")
+        if not _NAME.match(name):
+            if self.list():
+                self._audit(None, action, None, "operator-malformed", "not an operator id")
+            raise OperatorRefused(None, "malformed", f"--operator: {_name_rule(name)}")
+        if not self.list():
+            return None
+        row = self.journal.connection.execute(
+            "SELECT * FROM operators WHERE lane = ? AND name = ? ORDER BY removed LIMIT 1",
+            (self.lane, name),
+        ).fetchone()
+        why = ("unknown" if row is None else "removed" if row["removed"]
+               else "locked" if row["locked"] else None)
+        if why is None:
+            return _operator(row)
+        self._audit(name, action, None, f"operator-{why}", f"{action} by {why} operator {name}")
+        raise OperatorRefused(name, why, f"operator {name} is {why} on lane {self.lane}")
+
     # -- administering --------------------------------------------------------------------
 
     def add(self, name: str, role: Role, password: str, *, by: str | None) -> Operator:
@@ -234,9 +279,11 @@ def _matches(password: str, row) -> bool:  # type: ignore[no-untyped-def]
 
 def _check_name(name: str) -> None:
     if not _NAME.match(name):
-        raise OperatorError(
-            f"operator id {name!r}: 1 to 16 letters, digits, '.', '_' or '-'"
-        )
+        raise OperatorError(_name_rule(name))
+
+
+def _name_rule(name: str) -> str:
+    return f"operator id {name!r}: 1 to 16 letters, digits, '.', '_' or '-'"
 
 
 def _check_password(password: str) -> None:

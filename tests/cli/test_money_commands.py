@@ -22,8 +22,13 @@ def _supervisor():
         (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
         (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
           "--password-stdin"], "boss-pw\nsue-pw\n"),
+        (["operator", "add", "cashier1", "--role", "cashier", "--admin", "boss",
+          "--password-stdin"], "boss-pw\ncashier1-pw\n"),
     ):
         assert runner.invoke(app, args, input=stdin).exit_code == 0
+    # Once operators are set up each sale names one: the shop's default cashier.
+    Path(os.environ["TERMINAL_CONFIG"]).write_text(
+        '[operators]\ndefault_operator = "cashier1"\n', encoding="utf-8")
 
 
 def _invoke(*args: str):
@@ -50,7 +55,8 @@ def test_a_sale_in_one_run_is_voided_in_the_next_on_the_default_simulator():
 
 def test_require_sign_on_is_met_by_a_sign_on_in_an_earlier_run(tmp_path):
     config = tmp_path / "config.toml"
-    config.write_text("[simulator]\nrequire_sign_on = true\n")
+    config.write_text('[simulator]\nrequire_sign_on = true\n'
+                      '[operators]\ndefault_operator = "cashier1"\n')
     assert runner.invoke(app, ["sign-on", "--config", str(config)]).exit_code == 0
     code, sale = _json("sale", "1.00", "--config", str(config))
     assert (code, sale["response_code"]) == (0, "00")

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -50,9 +51,14 @@ def test_recover_reports_a_refund_resent_after_a_crash():
         (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
         (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
           "--password-stdin"], "boss-pw\nsue-pw\n"),
+        (["operator", "add", "cashier1", "--role", "cashier", "--admin", "boss",
+          "--password-stdin"], "boss-pw\ncashier1-pw\n"),
     ):
         assert subprocess.run([sys.executable, "-m", "terminal", *args], input=stdin,
                               text=True, capture_output=True, timeout=60).returncode == 0
+    # Once operators are set up each sale names one: the shop's default cashier.
+    Path(os.environ["TERMINAL_CONFIG"]).write_text(
+        '[operators]\ndefault_operator = "cashier1"\n', encoding="utf-8")
     env = {**os.environ, "TERMINAL_CRASH_AT": "before-commit:refund"}
     killed = subprocess.run(
         [sys.executable, "-m", "terminal", "refund", "5.00", "--rrn", sale["rrn"], "--reason",

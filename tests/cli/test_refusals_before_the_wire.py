@@ -4,6 +4,8 @@ Chinese and English, and the simulator saw no request (its books and the journal
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -40,6 +42,11 @@ def paid():
                "--password-stdin", stdin="boss-pw\nsue-pw\n").exit_code == 0
     assert run("operator", "add", "carl", "--role", "cashier", "--admin", "boss",
                "--password-stdin", stdin="boss-pw\ncarl-pw\n").exit_code == 0
+    assert run("operator", "add", "cashier1", "--role", "cashier", "--admin", "boss",
+               "--password-stdin", stdin="boss-pw\ncashier1-pw\n").exit_code == 0
+    # Once operators are set up each sale names one: the shop's default cashier.
+    Path(os.environ["TERMINAL_CONFIG"]).write_text(
+        '[operators]\ndefault_operator = "cashier1"\n', encoding="utf-8")
     outcome = run("sale", "10.00", "--json", "--operator", "carl")
     assert outcome.exit_code == 0, outcome.output
     return json.loads(outcome.stdout)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 import zxingcpp
@@ -27,8 +29,13 @@ def _supervisor():
         (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
         (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
           "--password-stdin"], "boss-pw\nsue-pw\n"),
+        (["operator", "add", "cashier1", "--role", "cashier", "--admin", "boss",
+          "--password-stdin"], "boss-pw\ncashier1-pw\n"),
     ):
         assert runner.invoke(app, args, input=stdin).exit_code == 0
+    # Once operators are set up each sale names one: the shop's default cashier.
+    Path(os.environ["TERMINAL_CONFIG"]).write_text(
+        '[operators]\ndefault_operator = "cashier1"\n', encoding="utf-8")
 
 
 def authorised(*args: str):
@@ -132,6 +139,9 @@ def test_the_print_queue_lives_in_the_journal_database():
 
 
 def test_the_slip_names_the_operator_on_the_fresh_print_and_on_the_reprint():
+    added = runner.invoke(app, ["operator", "add", "c07", "--role", "cashier", "--admin", "boss",
+                                "--password-stdin"], input="boss-pw\nc07-pw\n")
+    assert added.exit_code == 0, added.output
     fresh = runner.invoke(app, ["sale", "5.00", "--operator", "c07", "--print"])
     assert fresh.exit_code == 0, fresh.output
     again = runner.invoke(app, ["reprint", "--last"])

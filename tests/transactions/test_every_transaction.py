@@ -33,9 +33,14 @@ def _staff() -> None:
         (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
         (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
           "--password-stdin"], "boss-pw\nsue-pw\n"),
+        (["operator", "add", "cashier1", "--role", "cashier", "--admin", "boss",
+          "--password-stdin"], "boss-pw\ncashier1-pw\n"),
     ):
         outcome = runner.invoke(app, args, input=stdin)
         assert outcome.exit_code == 0, outcome.output
+    # Once operators are set up each sale names one: the shop's default cashier.
+    Path(os.environ["TERMINAL_CONFIG"]).write_text(
+        '[operators]\ndefault_operator = "cashier1"\n', encoding="utf-8")
 
 
 class Bench:

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 import typer
 
-from terminal.cli.failures import Failure
+from terminal.cli.failures import EXIT_USAGE, Failure
 from terminal.cli.paths import choose_config, data_paths
 from terminal.config import TerminalSettings
 from terminal.journal import Journal
-from terminal.operators import Operators, Role
+from terminal.operators import OperatorRefused, Operators, Role
 from terminal.transactions.rules import default_operator
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Passwords",
     "SupervisorOption",
     "authorise",
+    "cashier_for",
     "supervisor_for",
 ]
 
@@ -38,7 +39,8 @@ PasswordStdinOption = Annotated[
 OperatorOption = Annotated[
     str | None,
     typer.Option("--operator", metavar="ID",
-                 help="The cashier (default: [operators] default_operator of the config)."),
+                 help="The cashier (default: [operators] default_operator of the config)."
+                 " Once operators are set up, it must be one of them, not removed or locked."),
 ]
 SupervisorOption = Annotated[
     str | None,
@@ -87,3 +89,41 @@ def supervisor_for(
     with Journal(data_paths().journal) as journal:
         return authorise(journal, lane, supervisor=supervisor, passwords=Passwords(password_stdin),
                          action=action, operator=operator or default_operator(chosen.data))
+
+
+def cashier_for(action: str, config_option: Any, operator: str | None) -> str | None:
+    """The operator who rings up ``action``, checked before anything is opened or sent.
+
+    ``--operator``, else ``[operators] default_operator``. While the lane has no
+    operators (first use, ``make demo``) any well-formed id, or none, is journaled
+    as given; once an admin has added one, an id is needed and must be an operator
+    of the lane, neither removed nor locked. A refusal exits 2 naming the id, is
+    audited, and nothing reaches the terminal or the journal's money.
+    """
+    chosen = choose_config(config_option)
+    name = operator or default_operator(chosen.data)
+    lane = TerminalSettings.from_config(chosen.data).terminal_id
+    with Journal(data_paths().journal) as journal:
+        try:
+            Operators(journal, lane).on_duty(name, action=action)
+        except OperatorRefused as exc:
+            raise Failure(_refusal_text(exc, name, given=operator is not None), EXIT_USAGE,
+                          operator=exc.name, operator_refused=exc.why) from None
+    return name
+
+
+def _refusal_text(exc: OperatorRefused, name: str | None, *, given: bool) -> str:
+    """What the cashier (and whoever reads the log) needs to know, with the way out."""
+    source = "--operator" if given else "[operators] default_operator of the config"
+    if exc.why == "malformed":
+        return f"{source}: {exc}"
+    if exc.why == "missing":
+        return (f"{exc}: operators are set up on this terminal, so each transaction names"
+                " one: give --operator ID, or set [operators] default_operator; nothing sent")
+    fix = {
+        "unknown": f"an admin adds them (terminal operator add {name} --role cashier"
+                   " --admin ID), or give --operator ID of an operator (terminal operator list)",
+        "removed": "an admin removed them; give --operator ID of a current operator",
+        "locked": f"an admin unlocks them (terminal operator unlock {name} --admin ID)",
+    }[exc.why]
+    return f"operator {name} ({source}) is {exc.why} on this terminal: nothing sent; {fix}"

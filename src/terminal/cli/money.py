@@ -22,6 +22,7 @@ from terminal.cli.authority import (
     OperatorOption,
     PasswordStdinOption,
     SupervisorOption,
+    cashier_for,
     supervisor_for,
 )
 from terminal.cli.failures import EXIT_USAGE, Failure
@@ -90,10 +91,11 @@ def void(
     Needs ``--supervisor`` and their password; the host's rules are checked
     before anything is sent (exit 4 with the rule when they refuse)."""
     _reference(rrn, trace, date)
+    cashier = cashier_for("void", config, operator)
     boss = supervisor_for("void", config, supervisor=supervisor, password_stdin=password_stdin,
-                          operator=operator)
+                          operator=cashier)
     _run(lambda c: c.void(rrn=rrn, trace=trace, date=date, supervisor=boss), port, card,
-         config, baudrate, as_json, False, operator=operator,
+         config, baudrate, as_json, False, operator=cashier,
          printer=printer, print_slips=print_slips)
 
 
@@ -132,11 +134,12 @@ def refund(
         check_reason(reason, note)
     except Refused as exc:
         raise Failure(exc.message, EXIT_USAGE) from None
+    cashier = cashier_for("refund", config, operator)
     boss = supervisor_for("refund", config, supervisor=supervisor,
-                          password_stdin=password_stdin, operator=operator)
+                          password_stdin=password_stdin, operator=cashier)
     _run(lambda c: c.refund(fen, rrn=rrn, trace=trace, date=date, reason=reason, note=note,
                             supervisor=boss),
-         port, card, config, baudrate, as_json, False, operator=operator,
+         port, card, config, baudrate, as_json, False, operator=cashier,
          printer=printer, print_slips=print_slips)
 
 
@@ -174,24 +177,26 @@ def preauth(
         raise Failure(f"preauth {action} takes no amount (it is the original's)")
     if action != "void" and (supervisor is not None or password_stdin):
         raise Failure("preauth: only void needs --supervisor and a password", EXIT_USAGE)
+    fen = _fen(rest[0]) if rest else 0  # 0: cancel and void take the original's amount
+    if action != "new":
+        _reference(rrn, trace, date)
+    what = "preauth" if action == "new" else f"preauth {action}"
+    cashier = cashier_for(what, config, operator)
 
     def send(step: Callable[[TerminalClient], TransactionResult]) -> None:
-        _run(step, port, card, config, baudrate, as_json, False, operator=operator,
+        _run(step, port, card, config, baudrate, as_json, False, operator=cashier,
              printer=printer, print_slips=print_slips)
 
     if action == "new":
-        fen = _fen(rest[0])
         send(lambda c: c.preauth(fen))
         return
-    _reference(rrn, trace, date)
     if action == "cancel":
         send(lambda c: c.preauth_cancel(rrn=rrn, trace=trace, date=date))
     elif action == "complete":
-        fen = _fen(rest[0])
         send(lambda c: c.preauth_complete(fen, rrn=rrn, trace=trace, date=date))
     else:
         boss = supervisor_for("preauth void", config, supervisor=supervisor,
-                              password_stdin=password_stdin, operator=operator)
+                              password_stdin=password_stdin, operator=cashier)
         send(lambda c: c.completion_void(rrn=rrn, trace=trace, date=date, supervisor=boss))
 
 
@@ -227,9 +232,10 @@ def settle(
     """Settle the open batch: send the journal's totals, upload the batch if they differ.
 
     Needs ``--supervisor`` and their password."""
+    cashier = cashier_for("settle", config, operator)
     supervisor_for("settle", config, supervisor=supervisor, password_stdin=password_stdin,
-                   operator=operator)
-    _run(lambda c: c.settle(), port, None, config, baudrate, as_json, False, operator=operator,
+                   operator=cashier)
+    _run(lambda c: c.settle(), port, None, config, baudrate, as_json, False, operator=cashier,
          printer=printer, print_slips=print_slips)
 
 

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 import typer
 
 from terminal.card_data import load_token_key
-from terminal.cli.authority import OperatorOption
+from terminal.cli.authority import OperatorOption, cashier_for
 from terminal.cli.failures import EXIT_APPROVED, EXIT_DECLINED, EXIT_USAGE, Failure
 from terminal.cli.options import (
     BaudrateOption,
@@ -97,8 +97,9 @@ def sale(
         amount_fen = parse_yuan(amount)
     except ValueError as exc:
         raise Failure(str(exc), EXIT_USAGE) from None
+    cashier = cashier_for("sale", config, operator)
     _run(lambda client: client.sale(amount_fen), port, card, config, baudrate, as_json, receipt,
-         printer=printer, print_slips=print_slips, operator=operator)
+         printer=printer, print_slips=print_slips, operator=cashier)
 
 
 def balance(
