@@ -78,6 +78,9 @@ def _operators() -> None:
           "--password-stdin"], "boss-pw\nsue-pw\n"),
     ):
         assert runner.invoke(app, args, input=stdin).exit_code == 0
+    # Once operators are set up each sale names one: sue rings up too.
+    Path(os.environ["TERMINAL_CONFIG"]).write_text(
+        '[operators]\ndefault_operator = "sue"\n', encoding="utf-8")
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS, ids=list(TRANSPORTS))

@@ -46,6 +46,7 @@ class Site:
         self.config = root / "config.toml"
         self.config.write_text(
             f'[security]\nmaster_key = "{master_key}"\n\n[simulator]\nrequire_mac = true\n'
+            '\n[operators]\ndefault_operator = "sue"\n'  # sue rings up the sales too
         )
         self.data = root / "data"
         self._monkeypatch = monkeypatch
