@@ -130,11 +130,13 @@ def test_tokens_from_before_the_migration_still_find_their_card(v3_journal):
     # The refund's same-card check compares the new sale's token with the stored one,
     # and sue's password is checked against the migrated scrypt salt and hash.
     refund = _terminal("refund", "2.00", "--rrn", sales[0]["rrn"], "--reason", "returned",
-                       "--operator", "sue", "--supervisor", "sue", "--password-stdin", "--json", stdin="sue-secret\n")
+                       "--operator", "sue", "--supervisor", "sue", "--password-stdin", "--json",
+                       stdin="sue-secret\n")
     assert refund.returncode == 0, refund.stdout + refund.stderr
     assert json.loads(refund.stdout)["card_token"] == token
     wrong = _terminal("refund", "2.00", "--rrn", sales[0]["rrn"], "--reason", "returned",
-                      "--operator", "sue", "--supervisor", "sue", "--password-stdin", stdin="not-sues\n")
+                      "--operator", "sue", "--supervisor", "sue", "--password-stdin",
+                      stdin="not-sues\n")
     assert wrong.returncode == 4, wrong.stdout + wrong.stderr
     with Journal(v3_journal) as journal:
         assert verify(journal.connection).ok

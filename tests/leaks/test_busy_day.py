@@ -43,7 +43,9 @@ class Day:
         self.databases: list[str] = []  # the SQLite files (and WAL) the scan read
         self.home.mkdir()
         self.work.mkdir()
-        (self.home / "config.toml").write_text("# every setting at its default\n")
+        # Every setting at its default but the cashier: operators are set up, so a sale
+        # names one (sue, the supervisor, rings up too).
+        (self.home / "config.toml").write_text('[operators]\ndefault_operator = "sue"\n')
         self.env = {key: value for key, value in os.environ.items()
                     if key not in ("TERMINAL_PORT", "TERMINAL_TOKEN_KEY_FILE")}
         self.env.update(TERMINAL_CONFIG=str(self.home / "config.toml"),
