@@ -16,6 +16,15 @@ SQLite's write lock first. The file also keeps the terminal's state between
 runs (open batch, sign-on, working keys, the card presented next) and the
 exchange sequence that RRNs and authorisation codes come from, drawn in the
 same transaction as the entry it numbers. A card number is stored only masked.
+
+No card-number scanner reads a card number out of the file's bytes (see
+``tests/simulator/test_books_layout.py``): SQLite writes a row's columns and an
+index entry's keys back to back, so schema version 2 keeps the numeric codes
+(MTI, processing code, batch, trace, RRN, authorisation code) as INTEGER, stored
+binary, and puts a column of letters between the digit text columns (lane,
+time, masked card number). Version 1 ran time, batch, trace, RRN and
+authorisation code into runs of 30 and more digits; opening such a file
+rebuilds its table in place (same ids, same values).
 """
 
 from __future__ import annotations
@@ -42,6 +51,14 @@ __all__ = ["LEDGER_SCHEMA_VERSION", "BatchTotals", "Ledger", "LedgerEntry"]
 SEQUENCE_MODULUS = 1_000_000
 
 log = logging.getLogger("simulator")
+
+_V2_COLUMNS = (
+    "id, lane, kind, time, card, masked_pan, response_code, mti, processing_code, batch,"
+    " trace, rrn, auth_code, amount, balance_after, delta, original_id, reversed"
+)
+#: The codes kept as INTEGER since version 2, and the digits each is written with.
+_CODE_WIDTHS = {"mti": 4, "processing_code": 6, "batch": 6, "trace": 6, "rrn": 12,
+                "auth_code": 6}
 
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -70,6 +87,42 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX entries_original ON entries (original_id)",
         "CREATE TABLE state (lane TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,"
         " PRIMARY KEY (lane, name))",
+    ),
+    (
+        # Version 2: the same entries, laid out so that no row or index entry puts digit
+        # columns side by side. Letters (kind, card) stand between the digit text columns;
+        # the codes are INTEGER (their column affinity turns the digit strings written into
+        # them into binary integers; the MTI's first byte is never an ASCII digit, so it
+        # ends the masked card number's last four and the response code). SQLite's recipe
+        # for changing a table's layout: create, copy by name, drop, rename (run with
+        # foreign keys off: terminal.database).
+        """CREATE TABLE entries_v2 (
+            id INTEGER PRIMARY KEY,
+            lane TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            time TEXT NOT NULL,
+            card TEXT NOT NULL,
+            masked_pan TEXT NOT NULL,
+            response_code TEXT NOT NULL,
+            mti INTEGER NOT NULL,
+            processing_code INTEGER NOT NULL,
+            batch INTEGER NOT NULL,
+            trace INTEGER NOT NULL,
+            rrn INTEGER NOT NULL,
+            auth_code INTEGER NOT NULL,
+            amount INTEGER NOT NULL,
+            balance_after INTEGER NOT NULL,
+            delta INTEGER NOT NULL DEFAULT 0,
+            original_id INTEGER REFERENCES entries(id),
+            reversed INTEGER NOT NULL DEFAULT 0
+        )""",
+        f"INSERT INTO entries_v2 ({_V2_COLUMNS}) SELECT {_V2_COLUMNS} FROM entries",
+        "DROP TABLE entries",
+        "ALTER TABLE entries_v2 RENAME TO entries",
+        # The lane's eight digits are followed by the MTI (never an ASCII digit first).
+        "CREATE UNIQUE INDEX entries_key ON entries (lane, mti, batch, trace)",
+        "CREATE INDEX entries_rrn ON entries (rrn)",
+        "CREATE INDEX entries_original ON entries (original_id)",
     ),
 )
 LEDGER_SCHEMA_VERSION = len(_MIGRATIONS)
@@ -149,11 +202,17 @@ class Ledger:
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        older = self.path is not None and _schema_version(self.path) < LEDGER_SCHEMA_VERSION
         self._db = open_database(
             self.path if self.path is not None else ":memory:", _MIGRATIONS, what="ledger"
         )
         self._lock = threading.RLock()
         self._depth = 0
+        if older:
+            # A migration's write-ahead log holds pages of the old layout (spilled while
+            # the table was rebuilt); the file holds them until a checkpoint. Move the log
+            # into the file and empty it now, not when the last connection closes.
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         if self.path is None:
             # Nothing persists an in-memory sequence: start it somewhere random so that
             # simulator processes started in the same second differ in their RRNs.
@@ -210,7 +269,7 @@ class Ledger:
         if lane is not None:
             sql, args = sql + " WHERE lane = ?", (lane,)
         row = self._db.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
-        return str(row[0]) if row else None
+        return _code("batch", row[0]) if row else None
 
     def followers(self, original_id: int, kind: Kind) -> list[LedgerEntry]:
         """Approved, unreversed entries of ``kind`` that refer to ``original_id``."""
@@ -346,8 +405,31 @@ class Ledger:
             )
 
 
+def _schema_version(path: Path) -> int:
+    """The schema version of the books at ``path`` (a file yet to be made counts as new)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return LEDGER_SCHEMA_VERSION
+    try:
+        connection = sqlite3.connect(str(path))
+        try:
+            return int(connection.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
+        return LEDGER_SCHEMA_VERSION  # not SQLite: open_database says so, naming the file
+
+
+def _code(name: str, value: object) -> str:
+    """A code as the protocol writes it: an INTEGER back to its fixed number of digits."""
+    if isinstance(value, int):
+        return f"{value:0{_CODE_WIDTHS[name]}d}"
+    return str(value)
+
+
 def _entry(row: sqlite3.Row) -> LedgerEntry:
     values = dict(row)
+    for name in _CODE_WIDTHS:
+        values[name] = _code(name, values[name])
     values["time"] = datetime.fromisoformat(values["time"])
     values["reversed"] = bool(values["reversed"])
     return LedgerEntry(**values)

@@ -9,12 +9,16 @@ a hex digest whose all-digit stretch passes the Luhn check is reported, because
 an outside scanner would report it too.
 
 What a run is: a maximal stretch of digits (not preceded or followed by a
-digit), or groups of digits joined by single spaces or dashes. Of a grouped
-stretch every span of whole groups holding 13 to 19 digits is a candidate (a
-scanner's ``\\b(?:\\d[ -]?){13,19}\\b`` stops at any group boundary); a plain run of
-20 or more digits is none (no card number is that long, and scanners anchor on
-non-digits). Only runs of one repeated digit (``0000000000000``, which passes
-Luhn) are passed over: no issuer numbers a card that way.
+digit), or groups of digits joined by single spaces or dashes. Which 13 to 19
+digits of a stretch are candidates depends on how the scanner anchors
+(:class:`Mode`). By default this one works as both kinds of scanner in use, the
+anchored and the unanchored (greedy) regex, so the first 19 digits of a longer
+run are checked too. :attr:`Mode.WINDOWS` (every 13 to 19 digit window of a
+stretch) is for what must hold against any scanner, the simulator's books: as
+the default it would flag the merchant id (15 digits, field 42) wherever a
+message is shown, as a scanner that noisy would. Only runs of one repeated
+digit (``0000000000000``, which passes Luhn) are passed over: no issuer numbers
+a card that way.
 
 A finding never shows the digits it found: it is itself output someone may
 scan, so it gives the run masked (first 6, last 4), its length and where.
@@ -26,14 +30,39 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
-__all__ = ["Finding", "Scan", "card_like_runs", "luhn_valid", "scan_bytes", "scan_paths"]
+__all__ = ["DEFAULT_MODES", "Finding", "Mode", "Scan", "card_like_runs", "luhn_valid",
+           "scan_bytes", "scan_paths"]
 
 MIN_DIGITS = 13
 MAX_DIGITS = 19
 _STRETCH = re.compile(rb"(?<![0-9])[0-9]+(?:[ -][0-9]+)*(?![0-9])")
 _GROUP = re.compile(rb"[0-9]+")
+_DIGIT = re.compile(rb"[0-9]")
+# An unanchored scanner's pattern: 13 to 19 digits, single spaces or dashes between them.
+_UNANCHORED = re.compile(rb"[0-9](?:[ -]?[0-9]){12,18}")
+
+
+class Mode(Enum):
+    """How a scanner picks the 13 to 19 digits it Luhn-checks out of a stretch of digits.
+
+    ``ANCHORED``: spans of whole groups only (``\\b(?:\\d[ -]?){13,19}\\b``); a plain
+    run of 20 or more digits is no candidate. ``GREEDY``: the non-overlapping
+    matches an unanchored ``\\d{13,19}`` (groups allowed) finds, left to right, so the
+    first 19 digits of a 24-digit run are checked. ``WINDOWS``: every window of 13 to
+    19 consecutive digits of a stretch, wherever it starts: what the other two find
+    and more.
+    """
+
+    ANCHORED = "anchored"
+    GREEDY = "greedy"
+    WINDOWS = "windows"
+
+
+#: What :func:`scan_bytes` does unless told otherwise: both scanners in common use.
+DEFAULT_MODES: tuple[Mode, ...] = (Mode.ANCHORED, Mode.GREEDY)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -58,6 +87,7 @@ class Scan:
     bytes: int = 0
     lines: int = 0
     findings: list[Finding] = None  # type: ignore[assignment]
+    mode: Mode | tuple[Mode, ...] = DEFAULT_MODES
 
     def __post_init__(self) -> None:
         if self.findings is None:
@@ -67,7 +97,7 @@ class Scan:
         """Scan ``data`` (one file, or one command's output) as coming from ``source``."""
         self.bytes += len(data)
         self.lines += data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-        self.findings += scan_bytes(data, source)
+        self.findings += scan_bytes(data, source, mode=self.mode)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -81,8 +111,48 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def card_like_runs(data: bytes) -> Iterator[tuple[int, str]]:
-    """``(offset, digits)`` of every run of ``data`` a strict scanner would report."""
+def card_like_runs(data: bytes, mode: Mode | tuple[Mode, ...] = DEFAULT_MODES,
+                   ) -> Iterator[tuple[int, str]]:
+    """``(offset, digits)`` of every run of ``data`` a scanner working in ``mode`` reports
+    (several modes: each run once, in the order the modes find them)."""
+    if isinstance(mode, tuple):
+        seen: set[tuple[int, str]] = set()
+        for one in mode:
+            for run in card_like_runs(data, one):
+                if run not in seen:
+                    seen.add(run)
+                    yield run
+    elif mode is Mode.GREEDY:
+        for match in _UNANCHORED.finditer(data):
+            digits = re.sub(rb"[ -]", b"", match.group()).decode()
+            if _reported(digits):
+                yield match.start(), digits
+    elif mode is Mode.WINDOWS:
+        yield from _windows(data)
+    else:
+        yield from _anchored(data)
+
+
+def _reported(digits: str) -> bool:
+    return len(set(digits)) > 1 and luhn_valid(digits)
+
+
+def _windows(data: bytes) -> Iterator[tuple[int, str]]:
+    """Every 13 to 19 consecutive digits of every stretch (separators skipped)."""
+    for stretch in _STRETCH.finditer(data):
+        if stretch.end() - stretch.start() < MIN_DIGITS:
+            continue
+        offsets = [stretch.start() + m.start() for m in _DIGIT.finditer(stretch.group())]
+        digits = re.sub(rb"[ -]", b"", stretch.group()).decode()
+        for first in range(len(digits) - MIN_DIGITS + 1):
+            for size in range(MIN_DIGITS, min(MAX_DIGITS, len(digits) - first) + 1):
+                window = digits[first:first + size]
+                if _reported(window):
+                    yield offsets[first], window
+
+
+def _anchored(data: bytes) -> Iterator[tuple[int, str]]:
+    """Spans of whole groups of each stretch; plain runs of 20 or more digits left out."""
     for stretch in _STRETCH.finditer(data):
         groups = [(m.start() + stretch.start(), m.group().decode()) for m in
                   _GROUP.finditer(stretch.group())]
@@ -95,18 +165,19 @@ def card_like_runs(data: bytes) -> Iterator[tuple[int, str]]:
                     break
                 if len(digits) >= MIN_DIGITS and (first, last) not in seen:
                     seen.add((first, last))
-                    if len(set(digits)) > 1 and luhn_valid(digits):
+                    if _reported(digits):
                         yield groups[first][0], digits
 
 
-def scan_bytes(data: bytes, source: str = "<bytes>") -> list[Finding]:
+def scan_bytes(data: bytes, source: str = "<bytes>", *,
+               mode: Mode | tuple[Mode, ...] = DEFAULT_MODES) -> list[Finding]:
     """Every card-like run in ``data``, and in the text chunks of a PNG (compressed or not)."""
     found = [Finding(source, offset, _mask(digits), len(digits))
-             for offset, digits in card_like_runs(data)]
+             for offset, digits in card_like_runs(data, mode)]
     if data.startswith(_PNG_SIGNATURE):
         for name, text in _png_texts(data):
             found += [Finding(f"{source} [{name}]", offset, _mask(digits), len(digits))
-                      for offset, digits in card_like_runs(text)]
+                      for offset, digits in card_like_runs(text, mode)]
     return found
 
 
