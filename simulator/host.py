@@ -333,7 +333,9 @@ class VirtualTerminal:
             if isinstance(refusal, Refusal):
                 log.warning("%s refused by the acquirer: %s (%s); nothing booked",
                             row.kind.value, refusal.code.value, refusal.reason)
-                return self._reply(request, now, refusal.code)
+                # The card was read: the answer names it, as an issuer's decline does, so
+                # that the POS can tell the cashier it is not the card that paid.
+                return self._reply(request, now, refusal.code, extra=_card_fields(card, row))
             original = refusal  # None or the original entry the rules found
             balance = self.ledger.balance(card)
             code = APPROVED

@@ -18,7 +18,7 @@ import typer
 from terminal.cli.output import SIMULATOR_BANNER, err, out_json
 from terminal.cli.redact import describe_error, scrub_digits
 from terminal.errors import ConfigError, LinkError, ProtocolError, TerminalError
-from terminal.transactions.errors import CardAlarm, TransactionInDoubt
+from terminal.transactions.errors import CardAlarm, TransactionInDoubt, WrongCard
 from terminal.transactions.rules import Refused
 
 __all__ = [
@@ -74,6 +74,15 @@ def failure_from(exc: BaseException) -> Failure | None:
             transaction=exc.result.kind.value, trace=exc.result.trace,
             journal_id=exc.result.journal_id, reversed=bool(reversal and reversal.approved),
             simulated=exc.result.simulated,
+        )
+    if isinstance(exc, WrongCard):  # declined by the acquirer: exit 1, said for the cashier
+        declined = exc.result
+        return Failure(
+            str(exc), EXIT_DECLINED, wrong_card=True, transaction=declined.kind.value,
+            trace=declined.trace, journal_id=declined.journal_id,
+            response_code=declined.response.code,
+            card=declined.card.masked if declined.card else None,
+            original_card=exc.original_card,
         )
     if isinstance(exc, TransactionInDoubt):
         return Failure(

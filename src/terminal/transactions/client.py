@@ -57,6 +57,7 @@ from terminal.transactions.errors import (
     NotSignedOn,
     ResponseMismatch,
     TransactionInDoubt,
+    WrongCard,
 )
 from terminal.transactions.result import SettlementTotals, TransactionResult
 from terminal.transactions.rules import HostRules, check_reason, reason_text
@@ -205,14 +206,24 @@ class TerminalClient:
         return self._same_card(result, original)
 
     def _same_card(self, result: TransactionResult, original: JournalEntry) -> TransactionResult:
-        """An approval must be for the card that paid; anything else is an alarm.
+        """Money back goes to the card that paid; the card is known only from the answer.
 
-        The acquirer refuses another card; if one is approved all the same (a
-        misconfigured or compromised acquirer), the host journals the alarm, says
-        so loudly and, for a void, reverses it at once."""
+        The terminal reads the card inside the exchange (the request carries no
+        card data), so the host cannot compare before sending. The acquirer refuses
+        another card and names the card it read: :class:`WrongCard`, nothing moved.
+        If one is approved all the same (a misconfigured or compromised acquirer),
+        the host journals an alarm, says so loudly and, for a void, reverses it at
+        once (:class:`CardAlarm`)."""
         token = result.card.token if result.card else None
-        if not result.approved or not original.card_token or token in (None, original.card_token):
+        if not original.card_token or token in (None, original.card_token):
             return result
+        if not result.approved:
+            raise WrongCard(
+                f"非原交易卡 wrong card: a {result.kind.value} goes back only to the card that"
+                f" paid ({original.card_masked}); the card presented ({result.card}) was"
+                f" refused ({result.response.code}), nothing moved",
+                result=result, original_card=original.card_masked or "",
+            )
         what = (f"{result.kind.value} trace {result.trace} approved for card {result.card}, "
                 f"not the card that paid ({original.card_masked})")
         log.error("ALARM: %s", what)

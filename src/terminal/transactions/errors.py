@@ -9,7 +9,7 @@ from terminal.errors import LinkError, ProtocolError, TerminalError
 if TYPE_CHECKING:
     from terminal.transactions.result import TransactionResult
 
-__all__ = ["CardAlarm", "NotSignedOn", "ResponseMismatch", "TransactionInDoubt"]
+__all__ = ["CardAlarm", "NotSignedOn", "ResponseMismatch", "TransactionInDoubt", "WrongCard"]
 
 
 class TransactionInDoubt(LinkError):
@@ -58,4 +58,18 @@ class CardAlarm(TerminalError):
     ) -> None:
         self.result = result
         self.reversal = reversal
+        super().__init__(what)
+
+
+class WrongCard(TerminalError):
+    """A void or refund presented with another card than the one that paid, and declined.
+
+    The acquirer refused it (it checks the card it read against the original's),
+    so nothing moved; the host says why in the cashier's words instead of the bare
+    code. ``result`` is the declined answer, its ``card`` the card presented (masked
+    and token); ``original_card`` the masked card that paid."""
+
+    def __init__(self, what: str, *, result: TransactionResult, original_card: str) -> None:
+        self.result = result
+        self.original_card = original_card
         super().__init__(what)
