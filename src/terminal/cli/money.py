@@ -18,25 +18,19 @@ from typing import Annotated
 
 import typer
 
-from terminal.cli.authority import (
-    OperatorOption,
-    PasswordStdinOption,
-    SupervisorOption,
-    cashier_for,
-    supervisor_for,
-)
+from terminal.cli.authority import cashier_for, supervisor_for
 from terminal.cli.failures import EXIT_USAGE, Failure
-from terminal.cli.options import (
-    BaudrateOption,
-    CardOption,
-    ConfigOption,
-    JsonOption,
-    PortOption,
-    VerboseOption,
-)
 from terminal.cli.output import out, out_json
+from terminal.cli.parameters import (
+    Authority,
+    Link,
+    LinkNoCard,
+    Original,
+    Output,
+    Slips,
+    grouped,
+)
 from terminal.cli.paths import choose_config, data_paths, default_config_path
-from terminal.cli.print_jobs import PrinterOption, PrintOption
 from terminal.cli.transact import _run
 from terminal.transactions.amount import parse_yuan
 from terminal.transactions.client import TerminalClient
@@ -45,15 +39,6 @@ from terminal.transactions.rules import RefundReason, Refused, check_reason
 
 __all__ = ["register"]
 
-RrnOption = Annotated[
-    str | None, typer.Option("--rrn", help="The original's retrieval reference number (37).")
-]
-TraceOption = Annotated[
-    str | None, typer.Option("--trace", help="The original's trace number (with --date).")
-]
-DateOption = Annotated[
-    str | None, typer.Option("--date", metavar="MMDD", help="The original's date, e.g. 0314.")
-]
 AmountArgument = Annotated[str, typer.Argument(metavar="AMOUNT", help="Yuan, e.g. 12.34.")]
 
 _PREAUTH_ACTIONS = ("cancel", "complete", "void")
@@ -70,40 +55,23 @@ def register(app: typer.Typer) -> None:
     app.command("paths")(paths)
 
 
-def void(
-    rrn: RrnOption = None,
-    trace: TraceOption = None,
-    date: DateOption = None,
-    port: PortOption = None,
-    as_json: JsonOption = False,
-    card: CardOption = None,
-    config: ConfigOption = None,
-    baudrate: BaudrateOption = None,
-    verbose: VerboseOption = 0,
-    print_slips: PrintOption = False,
-    printer: PrinterOption = None,
-    operator: OperatorOption = None,
-    supervisor: SupervisorOption = None,
-    password_stdin: PasswordStdinOption = False,
-) -> None:
+@grouped
+def void(original: Original, link: Link, slips: Slips, authority: Authority) -> None:
     """Void a sale of the open batch (its whole amount), to the card that paid.
 
     Needs ``--supervisor`` and their password; the host's rules are checked
     before anything is sent (exit 4 with the rule when they refuse)."""
-    _reference(rrn, trace, date)
-    cashier = cashier_for("void", config, operator)
-    boss = supervisor_for("void", config, supervisor=supervisor, password_stdin=password_stdin,
-                          operator=cashier)
-    _run(lambda c: c.void(rrn=rrn, trace=trace, date=date, supervisor=boss), port, card,
-         config, baudrate, as_json, False, operator=cashier,
-         printer=printer, print_slips=print_slips)
+    _reference(original)
+    cashier = cashier_for("void", link.config, authority.operator)
+    boss = _supervisor("void", link, authority, cashier)
+    _run(lambda c: c.void(**original.reference(), supervisor=boss), link, slips=slips,
+         operator=cashier)
 
 
+@grouped
 def refund(
     amount: AmountArgument,
-    rrn: RrnOption = None,
-    trace: TraceOption = None,
-    date: DateOption = None,
+    original: Original,
     reason: Annotated[
         str | None,
         typer.Option("--reason", help="Why the money goes back (journaled): "
@@ -112,37 +80,29 @@ def refund(
     note: Annotated[
         str | None, typer.Option("--note", help="Words for the reason; needed with other.")
     ] = None,
-    port: PortOption = None,
-    as_json: JsonOption = False,
-    card: CardOption = None,
-    config: ConfigOption = None,
-    baudrate: BaudrateOption = None,
-    verbose: VerboseOption = 0,
-    print_slips: PrintOption = False,
-    printer: PrinterOption = None,
-    operator: OperatorOption = None,
-    supervisor: SupervisorOption = None,
-    password_stdin: PasswordStdinOption = False,
+    *,
+    link: Link,
+    slips: Slips,
+    authority: Authority,
 ) -> None:
     """Refund AMOUNT yuan (all or part) of a sale, of any batch, to the card that paid.
 
     Needs ``--reason`` (``--note`` with other), ``--supervisor`` and their password;
     at most what is left to refund, within the refund window (exit 4 otherwise)."""
     fen = _fen(amount)
-    _reference(rrn, trace, date)
+    _reference(original)
     try:
         check_reason(reason, note)
     except Refused as exc:
         raise Failure(exc.message, EXIT_USAGE) from None
-    cashier = cashier_for("refund", config, operator)
-    boss = supervisor_for("refund", config, supervisor=supervisor,
-                          password_stdin=password_stdin, operator=cashier)
-    _run(lambda c: c.refund(fen, rrn=rrn, trace=trace, date=date, reason=reason, note=note,
+    cashier = cashier_for("refund", link.config, authority.operator)
+    boss = _supervisor("refund", link, authority, cashier)
+    _run(lambda c: c.refund(fen, **original.reference(), reason=reason, note=note,
                             supervisor=boss),
-         port, card, config, baudrate, as_json, False, operator=cashier,
-         printer=printer, print_slips=print_slips)
+         link, slips=slips, operator=cashier)
 
 
+@grouped
 def preauth(
     words: Annotated[
         list[str],
@@ -151,20 +111,10 @@ def preauth(
             help="A new pre-authorization of AMOUNT yuan, or an action on one (--rrn).",
         ),
     ],
-    rrn: RrnOption = None,
-    trace: TraceOption = None,
-    date: DateOption = None,
-    port: PortOption = None,
-    as_json: JsonOption = False,
-    card: CardOption = None,
-    config: ConfigOption = None,
-    baudrate: BaudrateOption = None,
-    verbose: VerboseOption = 0,
-    print_slips: PrintOption = False,
-    printer: PrinterOption = None,
-    operator: OperatorOption = None,
-    supervisor: SupervisorOption = None,
-    password_stdin: PasswordStdinOption = False,
+    original: Original,
+    link: Link,
+    slips: Slips,
+    authority: Authority,
 ) -> None:
     """Pre-authorize AMOUNT; or cancel, complete (AMOUNT) or void the completion of one.
 
@@ -175,85 +125,61 @@ def preauth(
         raise Failure(f"preauth {'complete ' if action == 'complete' else ''}needs one AMOUNT")
     if action in ("cancel", "void") and rest:
         raise Failure(f"preauth {action} takes no amount (it is the original's)")
-    if action != "void" and (supervisor is not None or password_stdin):
+    if action != "void" and (authority.supervisor is not None or authority.password_stdin):
         raise Failure("preauth: only void needs --supervisor and a password", EXIT_USAGE)
     fen = _fen(rest[0]) if rest else 0  # 0: cancel and void take the original's amount
     if action != "new":
-        _reference(rrn, trace, date)
+        _reference(original)
     what = "preauth" if action == "new" else f"preauth {action}"
-    cashier = cashier_for(what, config, operator)
+    cashier = cashier_for(what, link.config, authority.operator)
 
     def send(step: Callable[[TerminalClient], TransactionResult]) -> None:
-        _run(step, port, card, config, baudrate, as_json, False, operator=cashier,
-             printer=printer, print_slips=print_slips)
+        _run(step, link, slips=slips, operator=cashier)
 
     if action == "new":
         send(lambda c: c.preauth(fen))
         return
     if action == "cancel":
-        send(lambda c: c.preauth_cancel(rrn=rrn, trace=trace, date=date))
+        send(lambda c: c.preauth_cancel(**original.reference()))
     elif action == "complete":
-        send(lambda c: c.preauth_complete(fen, rrn=rrn, trace=trace, date=date))
+        send(lambda c: c.preauth_complete(fen, **original.reference()))
     else:
-        boss = supervisor_for("preauth void", config, supervisor=supervisor,
-                              password_stdin=password_stdin, operator=cashier)
-        send(lambda c: c.completion_void(rrn=rrn, trace=trace, date=date, supervisor=boss))
+        boss = _supervisor("preauth void", link, authority, cashier)
+        send(lambda c: c.completion_void(**original.reference(), supervisor=boss))
 
 
+@grouped
 def reverse(
     trace: Annotated[str, typer.Option("--trace", help="Trace of the transaction to reverse.")],
-    port: PortOption = None,
-    as_json: JsonOption = False,
-    config: ConfigOption = None,
-    baudrate: BaudrateOption = None,
-    verbose: VerboseOption = 0,
-    print_slips: PrintOption = False,
-    printer: PrinterOption = None,
+    link: LinkNoCard,
+    slips: Slips,
 ) -> None:
     """Reverse (冲正) a sale, void, pre-auth or completion left in doubt, by its trace."""
     if not trace.isdigit() or not 1 <= len(trace) <= 6:
         raise Failure(f"--trace is up to 6 digits, got {trace!r}", EXIT_USAGE)
-    _run(lambda c: c.reverse(trace), port, None, config, baudrate, as_json, False,
-         printer=printer, print_slips=print_slips)
+    _run(lambda c: c.reverse(trace), link, slips=slips)
 
 
-def settle(
-    port: PortOption = None,
-    as_json: JsonOption = False,
-    config: ConfigOption = None,
-    baudrate: BaudrateOption = None,
-    verbose: VerboseOption = 0,
-    print_slips: PrintOption = False,
-    printer: PrinterOption = None,
-    operator: OperatorOption = None,
-    supervisor: SupervisorOption = None,
-    password_stdin: PasswordStdinOption = False,
-) -> None:
+@grouped
+def settle(link: LinkNoCard, slips: Slips, authority: Authority) -> None:
     """Settle the open batch: send the journal's totals, upload the batch if they differ.
 
     Needs ``--supervisor`` and their password."""
-    cashier = cashier_for("settle", config, operator)
-    supervisor_for("settle", config, supervisor=supervisor, password_stdin=password_stdin,
-                   operator=cashier)
-    _run(lambda c: c.settle(), port, None, config, baudrate, as_json, False, operator=cashier,
-         printer=printer, print_slips=print_slips)
+    cashier = cashier_for("settle", link.config, authority.operator)
+    _supervisor("settle", link, authority, cashier)
+    _run(lambda c: c.settle(), link, slips=slips, operator=cashier)
 
 
-def sign_off(
-    port: PortOption = None,
-    as_json: JsonOption = False,
-    config: ConfigOption = None,
-    baudrate: BaudrateOption = None,
-    verbose: VerboseOption = 0,
-) -> None:
+@grouped
+def sign_off(link: LinkNoCard) -> None:
     """Sign the terminal off; its working keys are forgotten."""
-    _run(lambda c: c.sign_off(), port, None, config, baudrate, as_json, False)
+    _run(lambda c: c.sign_off(), link)
 
 
-def paths(
-    as_json: JsonOption = False, config: ConfigOption = None, verbose: VerboseOption = 0
-) -> None:
+@grouped
+def paths(output: Output) -> None:
     """Print where the config, the journal, the token key and the simulator's books are."""
+    config = output.config
     chosen = choose_config(config) if config is not None else None
     data = data_paths()
     where = {
@@ -263,7 +189,7 @@ def paths(
         "token_key": str(choose_config(config).token_key_file),
         "simulator_books": str(data.simulator_books),
     }
-    if as_json:
+    if output.as_json:
         out_json(where)
         return
     for name, path in where.items():
@@ -285,8 +211,15 @@ def _fen(amount: str) -> int:
         raise Failure(str(exc), EXIT_USAGE) from None
 
 
-def _reference(rrn: str | None, trace: str | None, date: str | None) -> None:
+def _supervisor(action: str, link: Link, authority: Authority, cashier: str | None) -> str:
+    """The supervisor's name once their password is checked (exit 4 otherwise)."""
+    return supervisor_for(action, link.config, supervisor=authority.supervisor,
+                          password_stdin=authority.password_stdin, operator=cashier)
+
+
+def _reference(original: Original) -> None:
     """Exactly one way of naming the original, each well formed, before anything is opened."""
+    rrn, trace, date = original.rrn, original.trace, original.date
     if bool(rrn) == bool(trace):
         raise Failure("name the original by --rrn, or by --trace (and --date)", EXIT_USAGE)
     if rrn is not None and (len(rrn) != 12 or not rrn.isalnum()):

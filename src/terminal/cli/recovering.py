@@ -11,8 +11,8 @@ from __future__ import annotations
 import typer
 
 from terminal.cli.failures import EXIT_APPROVED, EXIT_LINK
-from terminal.cli.options import BaudrateOption, ConfigOption, JsonOption, PortOption, VerboseOption
 from terminal.cli.output import SIMULATOR_BANNER, out, out_json
+from terminal.cli.parameters import LinkNoCard, grouped
 from terminal.cli.transact import run_recovery
 from terminal.transactions.recovery import Outcome
 
@@ -23,17 +23,12 @@ def register(app: typer.Typer) -> None:
     app.command("recover")(recover_command)
 
 
-def recover_command(
-    port: PortOption = None,
-    as_json: JsonOption = False,
-    config: ConfigOption = None,
-    baudrate: BaudrateOption = None,
-    verbose: VerboseOption = 0,
-) -> None:
+@grouped
+def recover_command(link: LinkNoCard) -> None:
     """Send what is pending (reversals, refund resends) until answered; report each entry."""
-    outcomes = run_recovery(port, config, baudrate, on_demand=True)
+    outcomes = run_recovery(link, on_demand=True)
     open_ = [o for o in outcomes if not o.resolved]
-    if as_json:
+    if link.as_json:
         out_json({"resolved": not open_, "entries": [o.to_dict() for o in outcomes]})
     else:
         show_outcomes(outcomes)

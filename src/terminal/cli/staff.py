@@ -7,14 +7,15 @@ the first line and a new password the second.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from terminal.cli.authority import Passwords, PasswordStdinOption
+from terminal.cli.authority import Passwords
 from terminal.cli.failures import EXIT_USAGE, Failure
-from terminal.cli.options import ConfigOption, JsonOption, VerboseOption
 from terminal.cli.output import out, out_json
+from terminal.cli.parameters import AdminAuthority, Output, grouped
 from terminal.cli.paths import choose_config, data_paths
 from terminal.config import TerminalSettings
 from terminal.journal import Journal
@@ -22,9 +23,7 @@ from terminal.operators import OperatorError, Operators, Role
 
 __all__ = ["register"]
 
-AdminOption = Annotated[
-    str | None, typer.Option("--admin", metavar="ID", help="The admin who authorises this.")
-]
+IdArgument = Annotated[str, typer.Argument(metavar="ID")]
 
 
 def register(app: typer.Typer) -> None:
@@ -37,83 +36,56 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="operator")
 
 
+@grouped
 def add(
-    name: Annotated[str, typer.Argument(metavar="ID")],
+    name: IdArgument,
     role: Annotated[Role, typer.Option("--role", help="cashier, supervisor or admin")],
-    admin: AdminOption = None,
-    password_stdin: PasswordStdinOption = False,
-    as_json: JsonOption = False,
-    config: ConfigOption = None,
-    verbose: VerboseOption = 0,
+    by: AdminAuthority,
+    output: Output,
 ) -> None:
     """Add operator ID with ROLE (the first admin of an empty journal needs no --admin)."""
-    with _operators(config) as operators:
-        passwords = Passwords(password_stdin)
-        if not operators.list() and admin is None:
+    with _operators(output.config) as operators:
+        passwords = Passwords(by.password_stdin)
+        if not operators.list() and by.admin is None:
             if role is not Role.ADMIN:
                 raise Failure("the first operator must be an admin (--role admin)")
-            by = None
+            admin = None
         else:
-            by = _admin(operators, admin, passwords, "operator-add")
-        new = _new_password(passwords, name, password_stdin)
-        _done(lambda: operators.add(name, role, new, by=by), as_json,
+            admin = _admin(operators, by, passwords, "operator-add")
+        new = _new_password(passwords, name, by.password_stdin)
+        _done(lambda: operators.add(name, role, new, by=admin), output,
               {"operator": name, "role": role.value, "added": True})
 
 
-def passwd(
-    name: Annotated[str, typer.Argument(metavar="ID")],
-    admin: AdminOption = None,
-    password_stdin: PasswordStdinOption = False,
-    as_json: JsonOption = False,
-    config: ConfigOption = None,
-    verbose: VerboseOption = 0,
-) -> None:
+@grouped
+def passwd(name: IdArgument, by: AdminAuthority, output: Output) -> None:
     """Set a new password for ID."""
-    with _operators(config) as operators:
-        passwords = Passwords(password_stdin)
-        by = _admin(operators, admin, passwords, "operator-passwd")
-        new = _new_password(passwords, name, password_stdin)
-        _done(lambda: operators.passwd(name, new, by=by), as_json,
+    with _operators(output.config) as operators:
+        passwords = Passwords(by.password_stdin)
+        admin = _admin(operators, by, passwords, "operator-passwd")
+        new = _new_password(passwords, name, by.password_stdin)
+        _done(lambda: operators.passwd(name, new, by=admin), output,
               {"operator": name, "password_changed": True})
 
 
-def unlock(
-    name: Annotated[str, typer.Argument(metavar="ID")],
-    admin: AdminOption = None,
-    password_stdin: PasswordStdinOption = False,
-    as_json: JsonOption = False,
-    config: ConfigOption = None,
-    verbose: VerboseOption = 0,
-) -> None:
+@grouped
+def unlock(name: IdArgument, by: AdminAuthority, output: Output) -> None:
     """Unlock ID after too many wrong passwords."""
-    with _operators(config) as operators:
-        by = _admin(operators, admin, Passwords(password_stdin), "operator-unlock")
-        _done(lambda: operators.unlock(name, by=by), as_json,
-              {"operator": name, "unlocked": True})
+    _by_admin(name, by, output, "operator-unlock", Operators.unlock, "unlocked")
 
 
-def remove(
-    name: Annotated[str, typer.Argument(metavar="ID")],
-    admin: AdminOption = None,
-    password_stdin: PasswordStdinOption = False,
-    as_json: JsonOption = False,
-    config: ConfigOption = None,
-    verbose: VerboseOption = 0,
-) -> None:
+@grouped
+def remove(name: IdArgument, by: AdminAuthority, output: Output) -> None:
     """Remove ID (kept in the journal's history; the name may be added again)."""
-    with _operators(config) as operators:
-        by = _admin(operators, admin, Passwords(password_stdin), "operator-remove")
-        _done(lambda: operators.remove(name, by=by), as_json,
-              {"operator": name, "removed": True})
+    _by_admin(name, by, output, "operator-remove", Operators.remove, "removed")
 
 
-def list_operators(
-    as_json: JsonOption = False, config: ConfigOption = None, verbose: VerboseOption = 0,
-) -> None:
+@grouped
+def list_operators(output: Output) -> None:
     """List the operators of this terminal (no passwords, no hashes)."""
-    with _operators(config) as operators:
+    with _operators(output.config) as operators:
         found = operators.list()
-    if as_json:
+    if output.as_json:
         out_json([{"operator": op.name, "role": op.role.value, "locked": op.locked,
                    "failures": op.failures, "created_at": op.created_at} for op in found])
         return
@@ -139,9 +111,19 @@ class _operators:
         self.journal.close()
 
 
-def _admin(operators: Operators, admin: str | None, passwords: Passwords, action: str) -> str:
-    password = passwords.ask(f"password of {admin}") if admin else None
-    return operators.authorise(admin, password, role=Role.ADMIN, action=action).name
+def _by_admin(
+    name: str, by: AdminAuthority, output: Output, action: str,
+    change: Callable[..., None], done: str,
+) -> None:
+    """``change(operators, name)`` once an admin's password is checked (unlock, remove)."""
+    with _operators(output.config) as operators:
+        admin = _admin(operators, by, Passwords(by.password_stdin), action)
+        _done(lambda: change(operators, name, by=admin), output, {"operator": name, done: True})
+
+
+def _admin(operators: Operators, by: AdminAuthority, passwords: Passwords, action: str) -> str:
+    password = passwords.ask(f"password of {by.admin}") if by.admin else None
+    return operators.authorise(by.admin, password, role=Role.ADMIN, action=action).name
 
 
 def _new_password(passwords: Passwords, name: str, from_stdin: bool) -> str:
@@ -151,12 +133,12 @@ def _new_password(passwords: Passwords, name: str, from_stdin: bool) -> str:
     return first
 
 
-def _done(action, as_json: bool, facts: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+def _done(action, output: Output, facts: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
     try:
         action()
     except OperatorError as exc:
         raise Failure(str(exc), EXIT_USAGE) from None
-    if as_json:
+    if output.as_json:
         out_json(facts)
     else:
         out(", ".join(f"{k} {v}" for k, v in facts.items()))

@@ -33,6 +33,7 @@ from terminal.cli.options import (
     VerboseOption,
 )
 from terminal.cli.output import SIMULATOR_BANNER, console, err, out, out_json
+from terminal.cli.parameters import NO_SLIPS, ConfigOnly, Link, LinkNoCard, Slips, grouped
 from terminal.cli.paths import (
     ConfigChoice,
     choose_config,
@@ -98,52 +99,38 @@ def sale(
     except ValueError as exc:
         raise Failure(str(exc), EXIT_USAGE) from None
     cashier = cashier_for("sale", config, operator)
-    _run(lambda client: client.sale(amount_fen), port, card, config, baudrate, as_json, receipt,
-         printer=printer, print_slips=print_slips, operator=cashier)
+    _run(lambda client: client.sale(amount_fen),
+         Link(port=port, as_json=as_json, card=card, config=config, baudrate=baudrate),
+         show_receipt=receipt, slips=Slips(print_slips, printer), operator=cashier)
 
 
-def balance(
-    port: PortOption = None,
-    as_json: JsonOption = False,
-    card: CardOption = None,
-    config: ConfigOption = None,
-    baudrate: BaudrateOption = None,
-    verbose: VerboseOption = 0,
-) -> None:
+@grouped
+def balance(link: Link) -> None:
     """Ask the card's available balance."""
-    _run(lambda client: client.balance(), port, card, config, baudrate, as_json, False)
+    _run(lambda client: client.balance(), link)
 
 
-def sign_on(
-    port: PortOption = None,
-    as_json: JsonOption = False,
-    config: ConfigOption = None,
-    baudrate: BaudrateOption = None,
-    verbose: VerboseOption = 0,
-) -> None:
+@grouped
+def sign_on(link: LinkNoCard) -> None:
     """Sign the terminal on; its batch number becomes the host's."""
-    _run(lambda client: client.sign_on(), port, None, config, baudrate, as_json, False)
+    _run(lambda client: client.sign_on(), link)
 
 
-def echo(
-    port: PortOption = None,
-    as_json: JsonOption = False,
-    config: ConfigOption = None,
-    baudrate: BaudrateOption = None,
-    verbose: VerboseOption = 0,
-) -> None:
+@grouped
+def echo(link: LinkNoCard) -> None:
     """Echo test: is the terminal there and answering?"""
-    _run(lambda client: client.echo(), port, None, config, baudrate, as_json, False)
+    _run(lambda client: client.echo(), link)
 
 
-def config_path_command(config: ConfigOption = None, verbose: VerboseOption = 0) -> None:
+@grouped
+def config_path_command(output: ConfigOnly) -> None:
     """Print where the config file is looked for."""
     import os
 
     from terminal.cli.paths import CONFIG_ENV
 
-    if config is not None:
-        out(str(config))
+    if output.config is not None:
+        out(str(output.config))
     else:
         out(os.environ.get(CONFIG_ENV) or str(default_config_path()))
 
@@ -153,42 +140,35 @@ def config_path_command(config: ConfigOption = None, verbose: VerboseOption = 0)
 
 def _run(
     action: Callable[[TerminalClient], TransactionResult],
-    port: str | None,
-    card: str | None,
-    config_option: Any,
-    baudrate: int | None,
-    as_json: bool,
-    show_receipt: bool,
+    link: Link,
     *,
-    printer: str | None = None,
-    print_slips: bool = False,
+    show_receipt: bool = False,
+    slips: Slips = NO_SLIPS,
     operator: str | None = None,
 ) -> None:
-    chosen = choose_config(config_option)
+    chosen = choose_config(link.config)
     settings = TerminalSettings.from_config(chosen.data)
-    serial_settings = SerialSettings.from_config(chosen.data, baudrate=baudrate)
+    serial_settings = SerialSettings.from_config(chosen.data, baudrate=link.baudrate)
     timers = LinkTimers.from_config(chosen.data)
-    url = _sim_options(choose_port(port, chosen.data), card=card, chosen=chosen)
+    url = _sim_options(choose_port(link.port, chosen.data), card=link.card, chosen=chosen)
     with _client(url, chosen, settings, serial_settings, timers, operator=operator) as client:
         result = action(client)
     # The result knows: sim://, or a device whose answer carried the simulator's mark.
-    _show(result, settings, as_json=as_json, show_receipt=show_receipt)
-    if print_slips and result.approved:
+    _show(result, settings, as_json=link.as_json, show_receipt=show_receipt)
+    if slips.print_slips and result.approved:
         print_transaction(result, merchant_name=settings.merchant_name,
                           simulated=result.simulated,
-                          printer_url=printer, config=chosen.data, quiet=as_json)
+                          printer_url=slips.printer, config=chosen.data, quiet=link.as_json)
     raise typer.Exit(EXIT_APPROVED if result.approved else EXIT_DECLINED)
 
 
-def run_recovery(
-    port: str | None, config_option: Any, baudrate: int | None, *, on_demand: bool
-) -> list[Outcome]:
+def run_recovery(link: Link, *, on_demand: bool) -> list[Outcome]:
     """``terminal recover``: resolve what is pending (see :mod:`terminal.cli.recovering`)."""
-    chosen = choose_config(config_option)
+    chosen = choose_config(link.config)
     settings = TerminalSettings.from_config(chosen.data)
-    serial_settings = SerialSettings.from_config(chosen.data, baudrate=baudrate)
+    serial_settings = SerialSettings.from_config(chosen.data, baudrate=link.baudrate)
     timers = LinkTimers.from_config(chosen.data)
-    url = _sim_options(choose_port(port, chosen.data), card=None, chosen=chosen)
+    url = _sim_options(choose_port(link.port, chosen.data), card=None, chosen=chosen)
     with _client(url, chosen, settings, serial_settings, timers, resolve=False) as client:
         return recover(client, limits=RecoveryLimits.from_config(chosen.data),
                        on_demand=on_demand)
