@@ -334,8 +334,11 @@ class VirtualTerminal:
                 log.warning("%s refused by the acquirer: %s (%s); nothing booked",
                             row.kind.value, refusal.code.value, refusal.reason)
                 # The card was read: the answer names it, as an issuer's decline does, so
-                # that the POS can tell the cashier it is not the card that paid.
-                return self._reply(request, now, refusal.code, extra=_card_fields(card, row))
+                # that the POS can tell the cashier it is not the card that paid (a
+                # malformed request is answered as such, without it).
+                named = refusal.code is not Rc.FORMAT_ERROR
+                return self._reply(request, now, refusal.code,
+                                   extra=_card_fields(card, row) if named else None)
             original = refusal  # None or the original entry the rules found
             balance = self.ledger.balance(card)
             code = APPROVED
