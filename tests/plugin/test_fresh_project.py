@@ -105,10 +105,15 @@ def _install_and_run_the_example(dependency_venv: Path, tmp_path: Path) -> None:
     shutil.copy2(REPO / "examples" / "test_my_pos.py", project / "tests" / "test_my_pos.py")
     python = str(_venv_python(dependency_venv))
     where = subprocess.run(
-        [python, "-c", "import terminal, simulator; print(terminal.__file__, simulator.__file__)"],
+        [python, "-c",
+         "import terminal, simulator; print(terminal.__file__); print(simulator.__file__)"],
         cwd=project, capture_output=True, text=True, env=_clean_env(), check=True,
     ).stdout
-    assert str(REPO) not in where and str(dependency_venv) in where
+    imported = [Path(name).resolve() for name in where.splitlines()]
+    assert len(imported) == 2, where
+    # By ancestry, not by text: a checkout at /tmp/x is not the parent of /tmp/xhome/venv.
+    assert not any(path.is_relative_to(REPO) for path in imported), imported
+    assert all(path.is_relative_to(dependency_venv.resolve()) for path in imported), imported
 
     run = subprocess.run(
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
