@@ -12,6 +12,7 @@ file locking serialises writers across processes and platforms, so no
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +59,7 @@ def open_database(
         for name, function in (functions or {}).items():
             connection.create_function(name, -1, function, deterministic=True)
         if not in_memory:
-            mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            mode = _enter_wal_mode(connection)
             if str(mode).lower() != "wal":
                 raise ConfigError(f"the {what} {path} cannot use WAL mode (got {mode})")
         connection.execute("PRAGMA synchronous=FULL")
@@ -71,6 +72,26 @@ def open_database(
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"cannot open the {what} {path}: {exc}") from exc
     return connection
+
+
+def _enter_wal_mode(connection: sqlite3.Connection) -> str:
+    """``PRAGMA journal_mode=WAL``, retried while another process holds the file.
+
+    Switching a file to WAL takes an exclusive lock, and SQLite answers "database
+    is locked" at once, without its busy handler, when processes open a fresh
+    file together (two lanes starting, or a CLI command beside the simulator):
+    so the wait the busy timeout promises is kept here.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return str(connection.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager
