@@ -66,7 +66,7 @@ class Measurement:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         if isinstance(self.value, float):
-            # Three decimals: a float's full repr (50.58047799866472) holds digit runs a
+            # Three decimals: a float's full repr (e.g. 50.580477998…) holds digit runs a
             # card scanner reads as a number, and no bench measures finer than that.
             data["value"] = round(self.value, 3)
         data["outcome"] = self.outcome.value

@@ -202,8 +202,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX audit_at ON audit (at)",
     ),
     # 6: rows whose columns do not read as card numbers. SQLite writes a row's columns
-    # back to back: mti + trace + batch stood in the file as 16 digits
-    # (0200000049000001), a created_at's microseconds and a completed_at's date as 14
+    # back to back: mti + trace + batch stood in the file as 16 digits (mti 0200,
+    # trace 000049, batch 000001 with no gaps), a created_at's microseconds and a
+    # completed_at's date as 14
     # (…9242752026-11-28), lane + an audit row's day as 16; one row in ten passed the
     # Luhn check. The four chained tables are rebuilt in a column order that puts text
     # that is no digits (kind, state, request, action, role) or a number kept as one
