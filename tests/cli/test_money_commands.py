@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from terminal.cli.app import app
+from tests.lane import add_staff
 
 runner = CliRunner()
 #: Voids, refunds and settlements need a supervisor's password (issue 8); refunds a reason.
@@ -18,17 +19,8 @@ AUTHORISED = {"void": [], "refund": ["--reason", "returned"], "settle": []}
 
 @pytest.fixture(autouse=True)
 def _supervisor():
-    for args, stdin in (
-        (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
-        (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
-          "--password-stdin"], "boss-pw\nsue-pw\n"),
-        (["operator", "add", "cashier1", "--role", "cashier", "--admin", "boss",
-          "--password-stdin"], "boss-pw\ncashier1-pw\n"),
-    ):
-        assert runner.invoke(app, args, input=stdin).exit_code == 0
     # Once operators are set up each sale names one: the shop's default cashier.
-    Path(os.environ["TERMINAL_CONFIG"]).write_text(
-        '[operators]\ndefault_operator = "cashier1"\n', encoding="utf-8")
+    add_staff("cashier1", default="cashier1")
 
 
 def _invoke(*args: str):

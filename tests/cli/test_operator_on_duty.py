@@ -17,25 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from simulator.ledger import Ledger
 from terminal.cli.paths import data_paths
 from terminal.journal import Journal
+from tests.lane import additions, money_seen
 
 
 def terminal(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "terminal", *args], input=stdin, text=True,
                           capture_output=True, timeout=120)
-
-
-def money_seen() -> tuple[int, int]:
-    """(entries in the simulator's books, entries in the journal)."""
-    books = Ledger(data_paths().simulator_books)
-    try:
-        booked = len(books)
-    finally:
-        books.close()
-    with Journal(data_paths().journal) as journal:
-        return booked, len(journal.entries())
 
 
 def audit_trail() -> list[tuple[str | None, str, str | None, str]]:
@@ -62,12 +51,8 @@ def refused(*args: str, operator: str | None, why: str, stdin: str | None = None
 @pytest.fixture
 def staff():
     """An admin, a supervisor and a cashier; then a sale rung up by the cashier."""
-    for args, stdin in (
-        (["add", "boss", "--role", "admin"], "boss-pw\n"),
-        (["add", "sue", "--role", "supervisor", "--admin", "boss"], "boss-pw\nsue-pw\n"),
-        (["add", "carl", "--role", "cashier", "--admin", "boss"], "boss-pw\ncarl-pw\n"),
-    ):
-        added = terminal("operator", *args, "--password-stdin", stdin=stdin)
+    for args, stdin in additions("carl"):
+        added = terminal(*args, stdin=stdin)
         assert added.returncode == 0, added.stderr
     paid = terminal("sale", "10.00", "--operator", "carl", "--json")
     assert paid.returncode == 0, paid.stderr

@@ -8,13 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from terminal.cli.paths import data_paths
 from terminal.journal import Journal
 from terminal.journal.entry import EntryState
+from tests.lane import additions, name_default_operator
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
@@ -47,18 +47,11 @@ def test_the_next_sale_reverses_the_one_killed_after_sending():
 
 def test_recover_reports_a_refund_resent_after_a_crash():
     sale = json.loads(terminal("sale", "20.00", "--json").stdout)
-    for args, stdin in (
-        (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
-        (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
-          "--password-stdin"], "boss-pw\nsue-pw\n"),
-        (["operator", "add", "cashier1", "--role", "cashier", "--admin", "boss",
-          "--password-stdin"], "boss-pw\ncashier1-pw\n"),
-    ):
+    for args, stdin in additions("cashier1"):
         assert subprocess.run([sys.executable, "-m", "terminal", *args], input=stdin,
                               text=True, capture_output=True, timeout=60).returncode == 0
     # Once operators are set up each sale names one: the shop's default cashier.
-    Path(os.environ["TERMINAL_CONFIG"]).write_text(
-        '[operators]\ndefault_operator = "cashier1"\n', encoding="utf-8")
+    name_default_operator("cashier1")
     env = {**os.environ, "TERMINAL_CRASH_AT": "before-commit:refund"}
     killed = subprocess.run(
         [sys.executable, "-m", "terminal", "refund", "5.00", "--rrn", sale["rrn"], "--reason",

@@ -4,16 +4,14 @@ Chinese and English, and the simulator saw no request (its books and the journal
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from simulator.ledger import Ledger
 from terminal.cli.app import app
 from terminal.cli.paths import data_paths
 from terminal.journal import Journal
+from tests.lane import add_staff, money_seen
 
 runner = CliRunner()
 SUPERVISOR = ["--supervisor", "sue", "--password-stdin"]
@@ -23,42 +21,22 @@ def run(*args: str, stdin: str | None = None):
     return runner.invoke(app, list(args), input=stdin)
 
 
-def seen_by_simulator() -> tuple[int, int]:
-    """(entries in the simulator's books, entries in the journal)."""
-    books = Ledger(data_paths().simulator_books)
-    try:
-        booked = len(books)
-    finally:
-        books.close()
-    with Journal(data_paths().journal) as journal:
-        return booked, len(journal.entries())
-
-
 @pytest.fixture
 def paid():
-    assert run("operator", "add", "boss", "--role", "admin", "--password-stdin",
-               stdin="boss-pw\n").exit_code == 0
-    assert run("operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
-               "--password-stdin", stdin="boss-pw\nsue-pw\n").exit_code == 0
-    assert run("operator", "add", "carl", "--role", "cashier", "--admin", "boss",
-               "--password-stdin", stdin="boss-pw\ncarl-pw\n").exit_code == 0
-    assert run("operator", "add", "cashier1", "--role", "cashier", "--admin", "boss",
-               "--password-stdin", stdin="boss-pw\ncashier1-pw\n").exit_code == 0
     # Once operators are set up each sale names one: the shop's default cashier.
-    Path(os.environ["TERMINAL_CONFIG"]).write_text(
-        '[operators]\ndefault_operator = "cashier1"\n', encoding="utf-8")
+    add_staff("carl", "cashier1", default="cashier1")
     outcome = run("sale", "10.00", "--json", "--operator", "carl")
     assert outcome.exit_code == 0, outcome.output
     return json.loads(outcome.stdout)
 
 
 def refused(args: list[str], stdin: str | None, rule: str) -> dict:
-    before = seen_by_simulator()
+    before = money_seen()
     outcome = run(*args, "--json", stdin=stdin)
     assert outcome.exit_code == 4, outcome.output
     shown = json.loads(outcome.stdout)
     assert (shown["refused"], shown["rule"]) == (True, rule)
-    assert seen_by_simulator() == before, "the simulator saw a request"
+    assert money_seen() == before, "the simulator saw a request"
     return shown
 
 

@@ -17,7 +17,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -30,6 +29,7 @@ from terminal.cli.paths import data_paths
 from terminal.link import LinkTimers
 from terminal.protocol import Message, decode, encode
 from terminal.protocol.identity import SIMULATOR_FIELD
+from tests.lane import add_staff
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="terminal simulate --pty needs a pty")
 
@@ -73,15 +73,8 @@ def journal_rows() -> list[tuple[str, str, int | None]]:
 
 
 def _operators() -> None:
-    for args, stdin in (
-        (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
-        (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
-          "--password-stdin"], "boss-pw\nsue-pw\n"),
-    ):
-        assert runner.invoke(app, args, input=stdin).exit_code == 0
     # Once operators are set up each sale names one: sue rings up too.
-    Path(os.environ["TERMINAL_CONFIG"]).write_text(
-        '[operators]\ndefault_operator = "sue"\n', encoding="utf-8")
+    add_staff(default="sue")
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS, ids=list(TRANSPORTS))

@@ -28,6 +28,7 @@ import pytest
 from simulator.ledger import Ledger
 from terminal.cli.paths import data_paths
 from terminal.journal import Journal
+from tests.lane import additions
 
 PAID_WITH, OTHER_CARD = "contactless", "approved"
 PTY_PATH = re.compile(r"(/dev/\S+)")
@@ -55,11 +56,8 @@ def money_entries() -> list[tuple[str, str, int | None, str | None]]:
 
 @pytest.fixture
 def supervisor():
-    for args, stdin in (
-        (["add", "boss", "--role", "admin"], "boss-pw\n"),
-        (["add", "sue", "--role", "supervisor", "--admin", "boss"], "boss-pw\nsue-pw\n"),
-    ):
-        added = terminal("operator", *args, "--password-stdin", stdin=stdin)
+    for args, stdin in additions():
+        added = terminal(*args, stdin=stdin)
         assert added.returncode == 0, added.stderr
     return ["--operator", "sue", "--supervisor", "sue", "--password-stdin"]
 

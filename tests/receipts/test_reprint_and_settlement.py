@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
-from pathlib import Path
 
 import pytest
 import zxingcpp
@@ -16,6 +14,7 @@ from typer.testing import CliRunner
 from terminal.cli.app import app
 from terminal.cli.paths import data_paths
 from terminal.receipts import LookupKey
+from tests.lane import add_staff
 
 runner = CliRunner()
 PNG = re.compile(r"virtual printer: PNG (\S+)")
@@ -25,17 +24,8 @@ SUPERVISOR = ["--supervisor", "sue", "--password-stdin"]
 @pytest.fixture(autouse=True)
 def _supervisor():
     """Voids, refunds and settlements need a supervisor's password (issue 8)."""
-    for args, stdin in (
-        (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
-        (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
-          "--password-stdin"], "boss-pw\nsue-pw\n"),
-        (["operator", "add", "cashier1", "--role", "cashier", "--admin", "boss",
-          "--password-stdin"], "boss-pw\ncashier1-pw\n"),
-    ):
-        assert runner.invoke(app, args, input=stdin).exit_code == 0
     # Once operators are set up each sale names one: the shop's default cashier.
-    Path(os.environ["TERMINAL_CONFIG"]).write_text(
-        '[operators]\ndefault_operator = "cashier1"\n', encoding="utf-8")
+    add_staff("cashier1", default="cashier1")
 
 
 def authorised(*args: str):

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from terminal.cli.app import app
 from terminal.trace import read_trace
+from tests.lane import add_staff
 
 FIELD_KEY = "00112233445566778899AABBCCDDEEFF"
 LAPTOP_KEY = "FEDCBA98765432100123456789ABCDEF"
@@ -51,12 +52,7 @@ class Site:
         self.data = root / "data"
         self._monkeypatch = monkeypatch
         self.enter()
-        for args, stdin in (
-            (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
-            (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
-              "--password-stdin"], "boss-pw\nsue-pw\n"),
-        ):
-            assert runner.invoke(app, args, input=stdin).exit_code == 0
+        add_staff(default=None)  # the config above names sue
 
     def enter(self) -> None:
         self._monkeypatch.setenv("TERMINAL_CONFIG", str(self.config))

@@ -22,6 +22,7 @@ from simulator import SimulatedTerminal, SimulatorSettings
 from simulator.serve import PtySimulator
 from terminal.cli.app import app
 from terminal.digest_text import parse_hex
+from tests.lane import add_staff
 
 runner = CliRunner()
 AUTHORISED = ("void", "refund", "settle")
@@ -29,18 +30,8 @@ AUTHORISED = ("void", "refund", "settle")
 
 def _staff() -> None:
     """An admin and the supervisor who authorises voids, refunds and settlements."""
-    for args, stdin in (
-        (["operator", "add", "boss", "--role", "admin", "--password-stdin"], "boss-pw\n"),
-        (["operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
-          "--password-stdin"], "boss-pw\nsue-pw\n"),
-        (["operator", "add", "cashier1", "--role", "cashier", "--admin", "boss",
-          "--password-stdin"], "boss-pw\ncashier1-pw\n"),
-    ):
-        outcome = runner.invoke(app, args, input=stdin)
-        assert outcome.exit_code == 0, outcome.output
     # Once operators are set up each sale names one: the shop's default cashier.
-    Path(os.environ["TERMINAL_CONFIG"]).write_text(
-        '[operators]\ndefault_operator = "cashier1"\n', encoding="utf-8")
+    add_staff("cashier1", default="cashier1")
 
 
 class Bench:
