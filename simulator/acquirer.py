@@ -29,6 +29,7 @@ from simulator.ledger import BatchTotals, Ledger, LedgerEntry
 from terminal.protocol.catalogue import Kind, TransactionType
 from terminal.protocol.message import Message
 from terminal.protocol.response_codes import Rc
+from terminal.protocol.settlement import Reconciliation, answer_field, settlement_figures
 
 __all__ = ["Refusal", "answer_totals", "check_rules", "settlement_totals"]
 
@@ -166,26 +167,20 @@ _RULES: dict[Kind, Callable[[_Ask, LedgerEntry], Refusal | None]] = {
 
 # -- settlement: field 48 ---------------------------------------------------------------
 
-_TOTALS_DIGITS = 31  # debit amount n12, count n3, credit amount n12, count n3, code n1
-
 
 def settlement_totals(field48: object) -> BatchTotals | None:
     """The host's domestic totals from a 0500's field 48, or ``None`` if unreadable."""
-    if not isinstance(field48, str) or len(field48) < _TOTALS_DIGITS or not field48.isdigit():
+    figures = settlement_figures(field48)
+    if figures is None:
         return None
     return BatchTotals(
-        batch="",
-        debit_amount=int(field48[0:12]),
-        debit_count=int(field48[12:15]),
-        credit_amount=int(field48[15:27]),
-        credit_count=int(field48[27:30]),
+        batch="", debit_amount=figures.debit_amount, debit_count=figures.debit_count,
+        credit_amount=figures.credit_amount, credit_count=figures.credit_count,
     )
 
 
-def answer_totals(field48: str, *, balanced: bool) -> str:
+def answer_totals(field48: object, *, balanced: bool) -> dict[str, str] | str:
     """Field 48 of the 0510: the host's figures with each reconciliation code set."""
-    code = "1" if balanced else "2"
-    digits = list(field48)
-    for position in range(_TOTALS_DIGITS - 1, len(digits), _TOTALS_DIGITS):
-        digits[position] = code
-    return "".join(digits)
+    return answer_field(
+        field48, Reconciliation.BALANCED if balanced else Reconciliation.NOT_BALANCED
+    )

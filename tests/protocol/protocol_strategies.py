@@ -40,6 +40,10 @@ def tlvs(depth: int = 1) -> st.SearchStrategy[IccData]:
 def field_value(fmt: FieldFormat) -> st.SearchStrategy[Any]:
     if isinstance(fmt.structure, SubfieldLayout):
         layout = fmt.structure
+        if not layout.partial:  # all its digits, or any other length kept as digits
+            return st.one_of(st.text(string.digits, min_size=layout.total,
+                                     max_size=layout.total),
+                             _sized_text(string.digits, fmt)).map(layout.split)
         return st.text(string.digits, min_size=1, max_size=min(fmt.length, layout.total)).map(
             layout.split
         )

@@ -128,6 +128,18 @@ def test_the_print_queue_lives_in_the_journal_database():
     assert db.execute("SELECT count(*) FROM print_jobs WHERE state = 'printed'").fetchone()[0] == 2
 
 
+def test_no_queued_slip_runs_the_digits_of_its_key_into_the_lane():
+    # SQLite writes a row's columns back to back: a reprint's key ended in its stamp's 12
+    # digits, and the lane's 8 that follow made one number of 20 in the journal's file.
+    sale("3.00")
+    assert runner.invoke(app, ["reprint", "--last"]).exit_code == 0
+    with sqlite3.connect(data_paths().journal) as db:
+        rows = db.execute("SELECT job_key, lane FROM print_jobs").fetchall()
+    assert any(key.startswith("reprint:") for key, _ in rows)
+    runs = [len(run) for key, lane in rows for run in re.findall(r"[0-9]+", key + lane)]
+    assert max(runs) < 13, rows
+
+
 def test_the_slip_names_the_operator_on_the_fresh_print_and_on_the_reprint():
     added = runner.invoke(app, ["operator", "add", "c07", "--role", "cashier", "--admin", "boss",
                                 "--password-stdin"], input="boss-pw\nc07-pw\n")

@@ -311,7 +311,7 @@ def test_settlement_with_the_acquirers_totals_is_balanced_and_closes_the_batch(t
     totals = "000000010000" "001" "000000002500" "001" "0" + "0" * 31
     response = terminal.handle(transaction("settlement", trace="000003", f48=totals), NOW)
     assert (response.mti, response[39]) == ("0510", "00")
-    assert response[48][30] == "1"
+    assert response[48]["reconciliation"] == response[48]["foreign_reconciliation"] == "1"
     assert terminal.batch == "000002"
 
 
@@ -319,7 +319,7 @@ def test_settlement_that_does_not_balance_waits_for_the_batch_upload(terminal):
     _paid(terminal, 10_000, trace="000001")
     totals = "000000020000" "002" "000000000000" "000" "0" + "0" * 31
     response = terminal.handle(transaction("settlement", trace="000002", f48=totals), NOW)
-    assert response[48][30] == "2"
+    assert response[48]["reconciliation"] == "2"
     assert terminal.batch == "000001"
     upload = transaction("batch_upload", trace="000003", f48="0001")
     assert terminal.handle(upload, NOW)[39] == "00"

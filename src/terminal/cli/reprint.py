@@ -83,8 +83,10 @@ def reprint_command(
     copies = _copies(copy, as_json)
     data = _entry_receipt(entry, chosen).as_reprint()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    # The copy's name last: the queue's row holds the key and then the lane, and a key
+    # ending in the stamp's 12 digits ran into the lane's 8 as one 20-digit number.
     slips: list[tuple[str, ReceiptData | SettlementReport, Copy | None]] = [
-        (f"reprint:{entry.lane}:{entry.id}:{c.value}:{stamp}", data, c) for c in copies
+        (f"reprint:{entry.lane}:{entry.id}:{stamp}:{c.value}", data, c) for c in copies
     ]
     try:
         report = print_slips(slips, printer, chosen, quiet=as_json)

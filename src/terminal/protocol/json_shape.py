@@ -5,8 +5,11 @@ Shape: ``{"mti": "0200", "tpdu": "6000060000", "header": "603200320002",
 Field keys are decimal strings sorted numerically; ``n``/``z``/``an``/``ans``
 values are strings, ``b`` values hex, BER-TLV fields an object of
 tag -> hex in wire order (constructed tags nest; a tag repeated at one level
-becomes a list), subfield fields an object of name -> digits.
-``message_from_json(message_to_json(m)) == m``.
+becomes a list), subfield fields an object of name -> digits (a digit string
+given for one is shown split, as decoding the encoded message gives it: the
+journal keeps a request's JSON, and 62 digits of settlement totals in one
+string read as card numbers to a scanner). ``message_from_json(message_to_json(m))
+== m``, but for such a string, which comes back split.
 
 The hex of a ``b`` value is written with a colon between bytes (``32:37:39:31``,
 :mod:`terminal.digest_text`), and read with colons, spaces or nothing between:
@@ -93,13 +96,22 @@ def _table(dialect: str | Dialect) -> Mapping[int, FieldFormat]:
 def _value_to_json(value: Any, fmt: FieldFormat, name: str) -> Any:
     if fmt.structure == "tlv" and isinstance(value, IccData):
         return _tlv_to_json(value)
-    if isinstance(fmt.structure, SubfieldLayout) and isinstance(value, Mapping):
-        return dict(value)
+    if isinstance(fmt.structure, SubfieldLayout):
+        if isinstance(value, Mapping):
+            return dict(value)
+        if _splittable(value, fmt.structure):
+            return fmt.structure.split(value)
     if isinstance(value, bytes | bytearray):
         return colon_hex(bytes(value))
     if isinstance(value, str):
         return value
     raise EncodeValueError(f"cannot show a {type(value).__name__} as JSON", field=name)
+
+
+def _splittable(value: Any, layout: SubfieldLayout) -> bool:
+    """A digit string the codec would send as it is and decode into ``layout``'s subfields."""
+    return (type(value) is str and value.isdigit() and value.isascii()
+            and len(value) <= layout.total)
 
 
 def _tlv_to_json(data: IccData) -> dict[str, Any]:

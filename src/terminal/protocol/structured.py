@@ -2,7 +2,7 @@
 
 :class:`IccTlv` reads a binary field as BER-TLV (EMV field 55) into
 :class:`~terminal.protocol.tlv.IccData`; :class:`Subfields` splits a numeric
-field into named subfields (CUP 60 and 61) by a
+field into named subfields (CUP 48, 60 and 61) by a
 :class:`~terminal.protocol.subfields.SubfieldLayout`. Both are construct
 ``Adapter`` subclasses with ``_emitparse``/``_emitbuild``, so the adapted field
 compiles as one generated function. Errors name the tag path or the subfield
@@ -64,7 +64,8 @@ class IccTlv(Adapter):  # type: ignore[misc]
 
 class Subfields(Adapter):  # type: ignore[misc]
     """A numeric field split by ``layout``: parses to ``dict[str, str]`` (a short
-    value fills the subfields in order); builds from that dict or a digit string."""
+    value fills the subfields in order, or stays a ``str`` if the layout is not
+    ``partial``); builds from that dict or a digit string."""
 
     def __init__(self, layout: SubfieldLayout, subcon: FieldConstruct) -> None:
         super().__init__(subcon)
@@ -73,7 +74,7 @@ class Subfields(Adapter):  # type: ignore[misc]
     def __repr__(self) -> str:
         return f"Subfields({self.layout.names!r}, {self.subcon!r})"
 
-    def _decode(self, obj: str, context: Any, path: Any) -> dict[str, str]:
+    def _decode(self, obj: str, context: Any, path: Any) -> dict[str, str] | str:
         return self.layout.split(obj)
 
     def _encode(self, obj: Any, context: Any, path: Any) -> str:
@@ -97,7 +98,7 @@ class Subfields(Adapter):  # type: ignore[misc]
     def _emit_layout(self, code: Any) -> str:
         code.append(_RUNTIME)
         name = f"layout_{id(self)}"
-        code.append(f"{name} = SubfieldLayout({self.layout.parts!r})")
+        code.append(f"{name} = SubfieldLayout({self.layout.parts!r}, {self.layout.partial!r})")
         return name
 
 

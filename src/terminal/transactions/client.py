@@ -51,6 +51,7 @@ from terminal.protocol.security import (
     unpack_working_keys,
     verify,
 )
+from terminal.protocol.settlement import Reconciliation, reconciliation
 from terminal.transactions.amount import MAX_AMOUNT_FEN
 from terminal.transactions.errors import (
     CardAlarm,
@@ -646,8 +647,7 @@ class TerminalClient:
         )
         if not result.approved:
             return result
-        answer = response.get(48)
-        balanced = isinstance(answer, str) and answer[30:31] == "1"
+        balanced = reconciliation(response.get(48)) is Reconciliation.BALANCED
         uploaded = 0
         if not balanced:
             for entry in _settled_money(entries):

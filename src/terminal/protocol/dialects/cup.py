@@ -2,8 +2,8 @@
 
 [TPDU 5][header 6 BCD][MTI 2 BCD][bitmap][fields]; BCD length prefixes (LL one
 byte, LLL two); ``n``/``z`` packed BCD, odd lengths left-aligned with a
-trailing 0 nibble; 55 is BER-TLV; 60 and 61 have named subfields (other
-modules read them by these names).
+trailing 0 nibble; 55 is BER-TLV; 48 (a settlement's totals), 60 and 61 have
+named subfields (other modules read them by these names).
 """
 
 from __future__ import annotations
@@ -14,7 +14,26 @@ from terminal.protocol.dialect import Dialect
 from terminal.protocol.formats import FieldFormat
 from terminal.protocol.subfields import SubfieldLayout
 
-__all__ = ["CUP", "FIELD_60", "FIELD_61"]
+__all__ = ["CUP", "FIELD_48", "FIELD_60", "FIELD_61"]
+
+#: A settlement's totals (0500, and the 0510 with each reconciliation code set): domestic
+#: cards, then foreign cards. Only a value of all 62 digits is split: a batch-upload end
+#: carries a record count (n4) in 48, and a peer's own layout stays its digit string.
+FIELD_48 = SubfieldLayout(
+    (
+        ("debit_amount", 12),
+        ("debit_count", 3),
+        ("credit_amount", 12),
+        ("credit_count", 3),
+        ("reconciliation", 1),
+        ("foreign_debit_amount", 12),
+        ("foreign_debit_count", 3),
+        ("foreign_credit_amount", 12),
+        ("foreign_credit_count", 3),
+        ("foreign_reconciliation", 1),
+    ),
+    partial=False,
+)
 
 FIELD_60 = SubfieldLayout(
     (
@@ -70,7 +89,7 @@ CUP = Dialect(
         41: _f("ans", 8),
         42: _f("ans", 15),
         44: _f("an", 25, "LL"),
-        48: _f("n", 322, "LLL"),
+        48: _f("n", 322, "LLL", structure=FIELD_48),
         49: _f("an", 3),
         52: _f("b", 8),
         53: _f("n", 16),
