@@ -4,7 +4,6 @@ operators and recover, on the journal the CLI's own sales wrote."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date
 
 import pytest
@@ -14,6 +13,7 @@ from simulator import load_cards
 from terminal.cli.app import app
 from terminal.cli.paths import data_paths
 from terminal.digest_text import parse_hex
+from tests.journal.tamper import tamper
 
 runner = CliRunner()
 
@@ -26,21 +26,6 @@ def sale(amount: str, card: str = "approved") -> dict:
     outcome = run("sale", amount, "--card", card, "--json")
     assert outcome.exit_code in (0, 1), outcome.output
     return json.loads(outcome.stdout)
-
-
-def tamper(*statements: str) -> None:
-    """Edit the journal file as a forger would: triggers out, edit, triggers back."""
-    db = sqlite3.connect(data_paths().journal, isolation_level=None)
-    triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
-    db.execute("BEGIN")
-    for name, _ in triggers:
-        db.execute(f"DROP TRIGGER {name}")
-    for statement in statements:
-        db.execute(statement)
-    for _, sql in triggers:
-        db.execute(sql)
-    db.execute("COMMIT")
-    db.close()
 
 
 def test_an_untouched_journal_verifies_with_exit_0():
@@ -66,7 +51,7 @@ def test_an_untouched_journal_verifies_with_exit_0():
 def test_an_edited_deleted_or_inserted_row_is_named_with_exit_1(statements, expected):
     sale("12.34")
     sale("1.00")
-    tamper(*statements)
+    tamper(data_paths().journal, *statements)
     outcome = run("journal", "verify", "--json")
     assert outcome.exit_code == 1, outcome.output
     problems = json.loads(outcome.stdout)["problems"]
@@ -76,7 +61,7 @@ def test_an_edited_deleted_or_inserted_row_is_named_with_exit_1(statements, expe
 def test_a_deleted_chain_record_breaks_the_chain_where_it_was():
     sale("12.34")
     sale("1.00")
-    tamper("DELETE FROM chain WHERE seq = 3")
+    tamper(data_paths().journal, "DELETE FROM chain WHERE seq = 3")
     outcome = run("journal", "verify")
     assert outcome.exit_code == 1
     assert "does not follow the one before it" in outcome.stdout
