@@ -8,8 +8,6 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from typer.testing import CliRunner
@@ -24,27 +22,9 @@ from terminal.bringup import (
     run_suite,
 )
 from terminal.cli.app import app
+from tests.simulator_process import simulator_process
 
 ORDER = ["port", "link", "sign_on", "echo", "sale_void", "printer_status", "receipt"]
-
-
-@contextmanager
-def simulate_pty(tmp_path, *extra: str) -> Iterator[str]:
-    """A `terminal simulate --pty` process (the path a device takes); its pty path."""
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "terminal", "simulate", "--pty",
-         "--ledger", str(tmp_path / "books.sqlite"), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        line = sim.stdout.readline()
-        assert " on " in line, line + sim.stderr.read()
-        yield line.split(" on ", 1)[1].split(" ")[0]
-    finally:
-        sim.terminate()
-        sim.wait(10)
-        sim.stdout.close()
-        sim.stderr.close()
 
 
 def _bringup(*args: str):
@@ -54,7 +34,7 @@ def _bringup(*args: str):
 @pytest.mark.skipif(os.name != "posix", reason="terminal simulate --pty needs a pty")
 def test_bringup_passes_against_terminal_simulate_on_a_pty_and_writes_its_reports(tmp_path):
     report_dir = tmp_path / "report"
-    with simulate_pty(tmp_path) as path:
+    with simulator_process("--pty", "--ledger", str(tmp_path / "books.sqlite")) as path:
         outcome = _bringup("--port", path, "--printer", "virtual://", "--report",
                            str(report_dir))
     assert outcome.exit_code == 0, outcome.output
@@ -97,7 +77,8 @@ def test_bringup_passes_against_a_socket_url(tmp_path):
 @pytest.mark.skipif(os.name != "posix", reason="terminal simulate --pty needs a pty")
 def test_a_terminal_that_stopped_answering_fails_the_link_check_and_skips_the_rest(tmp_path):
     report_dir = tmp_path / "report"
-    with simulate_pty(tmp_path, "--scenario", "mute") as path:
+    with simulator_process("--pty", "--ledger", str(tmp_path / "books.sqlite"),
+                           "--scenario", "mute") as path:
         outcome = _bringup("--port", path, "--printer", "virtual://", "--report",
                            str(report_dir))
     assert outcome.exit_code == 1, outcome.output

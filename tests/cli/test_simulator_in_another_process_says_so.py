@@ -10,12 +10,9 @@ import csv
 import json
 import os
 import re
-import select
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -30,13 +27,13 @@ from terminal.link import LinkTimers
 from terminal.protocol import Message, decode, encode
 from terminal.protocol.identity import SIMULATOR_FIELD
 from tests.lane import add_staff
+from tests.simulator_process import simulator_process
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="terminal simulate --pty needs a pty")
 
 runner = CliRunner()
 BANNER = "SIMULATOR — no money moved"
 MARK = "*** 模拟 SIMULATOR ***"
-STARTUP_LIMIT = 15.0
 TRANSPORTS = {"pty": ("--pty",), "tcp": ("--tcp", "0")}
 PNG = re.compile(r"virtual printer: PNG (\S+)")
 
@@ -44,26 +41,6 @@ PNG = re.compile(r"virtual printer: PNG (\S+)")
 def paper_text(outcome) -> str:
     """What the virtual printer put on paper (the PNG's text, as the receipt tests read it)."""
     return Image.open(PNG.search(outcome.output).group(1)).text["Description"]
-
-
-@contextmanager
-def simulate(*options: str) -> Iterator[str]:
-    """``terminal simulate OPTIONS`` as a separate process; the path or URL it announced."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "terminal", "simulate", *options],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        ready, _, _ = select.select([process.stdout], [], [], STARTUP_LIMIT)
-        assert ready, "terminal simulate printed nothing"
-        line = process.stdout.readline()
-        assert " on " in line, line + process.stderr.read()
-        yield line.split(" on ", 1)[1].split(" ")[0]
-    finally:
-        process.terminate()
-        process.wait(10)
-        process.stdout.close()
-        process.stderr.close()
 
 
 def journal_rows() -> list[tuple[str, str, int | None]]:
@@ -81,7 +58,7 @@ def _operators() -> None:
 def test_a_sale_through_terminal_simulate_says_simulator_in_text_json_receipt_and_journal(
     transport,
 ):
-    with simulate(*TRANSPORTS[transport]) as address:
+    with simulator_process(*TRANSPORTS[transport]) as address:
         assert not address.startswith("sim:")
         as_json = runner.invoke(app, ["sale", "12.34", "--port", address, "--json"])
         as_text = runner.invoke(app, ["sale", "5.00", "--port", address, "--receipt"])
@@ -96,7 +73,7 @@ def test_a_sale_through_terminal_simulate_says_simulator_in_text_json_receipt_an
 
 
 def test_a_declined_sale_through_terminal_simulate_says_so_too():
-    with simulate("--pty", "--card", "expired") as path:
+    with simulator_process("--pty", "--card", "expired") as path:
         outcome = runner.invoke(app, ["sale", "12.34", "--port", path])
     assert outcome.exit_code == 1, outcome.output
     assert outcome.stdout.splitlines()[0] == BANNER
@@ -106,7 +83,7 @@ def test_a_declined_sale_through_terminal_simulate_says_so_too():
 def test_the_settlement_report_through_terminal_simulate_says_simulator():
     _operators()
     settle = ["settle", "--supervisor", "sue", "--password-stdin"]
-    with simulate("--pty") as path:
+    with simulator_process("--pty") as path:
         assert runner.invoke(app, ["sale", "8.00", "--port", path]).exit_code == 0
         report = runner.invoke(app, [*settle, "--port", path, "--print"], input="sue-pw\n")
         assert runner.invoke(app, ["sale", "2.00", "--port", path]).exit_code == 0
@@ -123,7 +100,7 @@ def test_the_settlement_report_through_terminal_simulate_says_simulator():
 def test_a_reprint_of_a_sale_made_through_terminal_simulate_is_marked_from_the_journal(
     monkeypatch,
 ):
-    with simulate("--pty") as path:
+    with simulator_process("--pty") as path:
         assert runner.invoke(app, ["sale", "6.00", "--port", path]).exit_code == 0
     # The lane's port of the day is a real terminal's: the journal, not the port, says.
     monkeypatch.setenv("TERMINAL_PORT", "/dev/ttyUSB0")
@@ -134,7 +111,7 @@ def test_a_reprint_of_a_sale_made_through_terminal_simulate_is_marked_from_the_j
 
 
 def test_lookup_and_the_finance_export_say_which_sales_the_simulator_answered():
-    with simulate("--pty") as path:
+    with simulator_process("--pty") as path:
         paid = json.loads(runner.invoke(app, ["sale", "4.00", "--port", path, "--json"]).stdout)
     found = runner.invoke(app, ["lookup", "--rrn", paid["rrn"]])
     assert found.exit_code == 0 and found.stdout.rstrip().endswith("[simulator]")
@@ -147,7 +124,7 @@ def test_lookup_and_the_finance_export_say_which_sales_the_simulator_answered():
 
 
 def test_terminal_recover_through_terminal_simulate_says_its_reversals_were_simulated():
-    with simulate("--pty") as path:
+    with simulator_process("--pty") as path:
         for recover in (["recover", "--json"], ["recover"]):
             killed = subprocess.run(
                 [sys.executable, "-m", "terminal", "sale", "9.99", "--port", path],

@@ -14,13 +14,8 @@ figures stay as they were. Presented with the card that paid, it goes through.
 from __future__ import annotations
 
 import json
-import os
-import re
-import select
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,9 +24,9 @@ from simulator.ledger import Ledger
 from terminal.cli.paths import data_paths
 from terminal.journal import Journal
 from tests.lane import additions
+from tests.simulator_process import simulator_process
 
 PAID_WITH, OTHER_CARD = "contactless", "approved"
-PTY_PATH = re.compile(r"(/dev/\S+)")
 
 
 def terminal(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -98,29 +93,11 @@ def test_money_back_to_another_card_on_sim_is_refused_as_the_wrong_card(supervis
     assert json.loads(right.stdout)["card"] == sale["card"]
 
 
-@contextmanager
-def pty_simulator(books: Path) -> Iterator[str]:
-    """``terminal simulate --pty`` in its own process; yields the pty's path."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "terminal", "simulate", "--pty", "--ledger", str(books)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},
-    )
-    try:
-        ready, _, _ = select.select([server.stdout], [], [], 30)
-        assert ready, "terminal simulate printed nothing"
-        found = PTY_PATH.search(server.stdout.readline())
-        assert found, "terminal simulate named no pty"
-        yield found.group(1)
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
-
-
 def test_a_refund_to_another_card_over_a_real_pty_is_refused_and_the_paying_card_accepted(
     supervisor, tmp_path,
 ):
     books = tmp_path / "books.sqlite3"
-    with pty_simulator(books) as path:
+    with simulator_process("--pty", "--ledger", str(books)) as path:
         def present(card: str) -> None:
             chosen = terminal("simulate", "--next-card", card, "--ledger", str(books))
             assert chosen.returncode == 0, chosen.stderr

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from simulator import SimulatedTerminal
 from simulator.serve import PtySimulator
 from terminal.link import LinkTimers, SerialLink, encode_frame
 from terminal.protocol import decode
+from tests.simulator_process import simulator_process
 
 FLOOD = 200
 #: Seconds the sale may wait for its answer; the flood used to cost it all 60.
@@ -80,7 +80,7 @@ def test_sale_after_a_flood_nobody_read_is_approved_on_a_loaded_pc(tmp_path: Pat
     config = tmp_path / "config.toml"
     config.write_text(f"[link]\nresponse_timeout = {SALE_RESPONSE_TIMEOUT}\n", encoding="utf-8")
     flood = b"".join(encode_frame(sale_request(f"{100 + n:06d}")) for n in range(FLOOD))
-    with _simulate("--pty", "--ledger", str(tmp_path / "books.db")) as path, _cpu_load():
+    with simulator_process("--pty", "--ledger", str(tmp_path / "books.db")) as path, _cpu_load():
         with serial.serial_for_url(path, timeout=0) as port:
             port.write(flood)  # and never read a byte
         sale = subprocess.run(
@@ -92,31 +92,6 @@ def test_sale_after_a_flood_nobody_read_is_approved_on_a_loaded_pc(tmp_path: Pat
     result: dict[str, Any] = json.loads(sale.stdout)
     assert (result["approved"], result["amount_fen"]) == (True, 100)
     assert result["terminal_id"] == SETTINGS.terminal_id
-
-
-@contextmanager
-def _simulate(*options: str) -> Iterator[str]:
-    """``terminal simulate OPTIONS`` in its own process; yields the path it announced."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "terminal", "simulate", *options],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        found = re.search(r"Simulated terminal on (\S+)", line)
-        assert found, f"unexpected first line {line!r}"
-        yield found.group(1)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @contextmanager
