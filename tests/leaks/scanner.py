@@ -101,7 +101,7 @@ class Scan:
 
 
 def luhn_valid(digits: str) -> bool:
-    """The ISO/IEC 7812 check digit test (written here again: the scanner is not ours)."""
+    """The Luhn check, not terminal.card_data's: a scanner must not share the code it checks."""
     total = 0
     for index, char in enumerate(reversed(digits)):
         digit = int(char)
