@@ -19,10 +19,31 @@ from terminal.journal.chain import (
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 
 
-def _rebuild(table: str, columns: str) -> tuple[str, ...]:
+# The helpers below write statements of migrations already released: what they return
+# for the arguments a migration gives them must never change (a journal migrated by an
+# older release must end as one migrated by this one). A new layout is a new migration.
+
+#: Every index since version 5, by name: what it is on.
+_INDEXES = {
+    "entries_rrn": "entries (rrn, kind)",
+    "entries_trace": "entries (trace, local_date)",
+    "entries_batch": "entries (batch, state)",
+    "entries_original": "entries (original_id)",
+    "entries_amount": "entries (amount_fen, created_at)",
+    "entries_created": "entries (created_at)",
+    "audit_at": "audit (at)",
+    "saf_lane_state": "saf (lane, state)",
+}
+
+
+def _create_index(name: str) -> str:
+    return f"CREATE INDEX {name} ON {_INDEXES[name]}"
+
+
+def _rebuild(table: str, columns: str, *indexes: str) -> tuple[str, ...]:
     """SQLite's way to change a table's layout: the new one beside it, the rows copied by
-    column name, the old one dropped and the new one renamed (its indexes go with the old:
-    the caller creates them again)."""
+    column name, the old one dropped and the new one renamed; then ``indexes`` (names in
+    :data:`_INDEXES`) created again, in that order, since the table's went with the old."""
     names = [line.split()[0] for line in columns.strip().splitlines()
              if not line.strip().startswith(("UNIQUE", "PRIMARY", "FOREIGN"))]
     listed = ", ".join(names)
@@ -31,6 +52,18 @@ def _rebuild(table: str, columns: str) -> tuple[str, ...]:
         f"INSERT INTO {table}_new ({listed}) SELECT {listed} FROM {table} ORDER BY id",
         f"DROP TABLE {table}",
         f"ALTER TABLE {table}_new RENAME TO {table}",
+        *(_create_index(name) for name in indexes),
+    )
+
+
+def _unchained(*statements: str) -> tuple[str, ...]:
+    """``statements`` run with the chain's triggers set aside: every chained table's
+    dropped before and created again after, so that what they change adds no records."""
+    return (
+        *(f"DROP TRIGGER {table}_chain_{op}" for table in CHAINED_COLUMNS
+          for op in ("insert", "update", "delete")),
+        *statements,
+        *(statement for table in CHAINED_COLUMNS for statement in trigger_statements(table)),
     )
 
 
@@ -170,16 +203,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # the values change form, every record's JSON shows its digests as colon hex from
     # now on, and a record's hash is still taken over the digests as lowercase hex
     # (:func:`terminal.journal.chain.chain_hash`). The whole step is one transaction.
-    (
-        *(f"DROP TRIGGER {table}_chain_{op}" for table in CHAINED_COLUMNS
-          for op in ("insert", "update", "delete")),
+    _unchained(
         f"UPDATE entries SET card_token = {STORED_FUNCTION}(card_token)"
         " WHERE typeof(card_token) = 'text'",
         f"UPDATE operators SET salt = {STORED_FUNCTION}(salt),"
         f" password_hash = {STORED_FUNCTION}(password_hash)",
         f"UPDATE chain SET content = {CONTENT_FUNCTION}(content),"
         f" prev_hash = {STORED_FUNCTION}(prev_hash), hash = {STORED_FUNCTION}(hash)",
-        *(statement for table in CHAINED_COLUMNS for statement in trigger_statements(table)),
     ),
     # 5: indexes whose entries do not read as card numbers. SQLite writes an index entry's
     # columns back to back, so lane + trace + date (18 digits), lane + batch (14) and
@@ -194,12 +224,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP INDEX entries_lane_amount",
         "DROP INDEX entries_lane_created",
         "DROP INDEX audit_lane_at",
-        "CREATE INDEX entries_rrn ON entries (rrn, kind)",
-        "CREATE INDEX entries_trace ON entries (trace, local_date)",
-        "CREATE INDEX entries_batch ON entries (batch, state)",
-        "CREATE INDEX entries_amount ON entries (amount_fen, created_at)",
-        "CREATE INDEX entries_created ON entries (created_at)",
-        "CREATE INDEX audit_at ON audit (at)",
+        *(_create_index(name) for name in ("entries_rrn", "entries_trace", "entries_batch",
+                                           "entries_amount", "entries_created", "audit_at")),
     ),
     # 6: rows whose columns do not read as card numbers. SQLite writes a row's columns
     # back to back: mti + trace + batch stood in the file as 16 digits (mti 0200,
@@ -213,9 +239,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # (:data:`terminal.journal.chain.CODE_COLUMNS`), so every record still matches its row
     # and nothing is re-chained. Foreign keys are checked after the rebuild
     # (:func:`terminal.database._migrate`).
-    (
-        *(f"DROP TRIGGER {table}_chain_{op}" for table in CHAINED_COLUMNS
-          for op in ("insert", "update", "delete")),
+    _unchained(
         *_rebuild("entries", """
             id INTEGER PRIMARY KEY,
             lane VARCHAR(8) NOT NULL,
@@ -247,13 +271,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             refund_note VARCHAR(200),
             supervisor VARCHAR(16),
             alarm VARCHAR(200),
-            simulated SMALLINT"""),
-        "CREATE INDEX entries_rrn ON entries (rrn, kind)",
-        "CREATE INDEX entries_trace ON entries (trace, local_date)",
-        "CREATE INDEX entries_batch ON entries (batch, state)",
-        "CREATE INDEX entries_original ON entries (original_id)",
-        "CREATE INDEX entries_amount ON entries (amount_fen, created_at)",
-        "CREATE INDEX entries_created ON entries (created_at)",
+            simulated SMALLINT""", "entries_rrn", "entries_trace", "entries_batch",
+                  "entries_original", "entries_amount", "entries_created"),
         *_rebuild("operators", """
             id INTEGER PRIMARY KEY,
             lane VARCHAR(8) NOT NULL,
@@ -276,8 +295,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             operator VARCHAR(16),
             detail VARCHAR(400),
             authorised_by VARCHAR(16),
-            entry_id INTEGER"""),
-        "CREATE INDEX audit_at ON audit (at)",
+            entry_id INTEGER""", "audit_at"),
         *_rebuild("saf", """
             id INTEGER PRIMARY KEY,
             lane VARCHAR(8) NOT NULL,
@@ -289,9 +307,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             last_error VARCHAR(400),
             owner VARCHAR(80) NOT NULL,
             entry_id INTEGER NOT NULL UNIQUE REFERENCES entries (id),
-            attempts INTEGER NOT NULL"""),
-        "CREATE INDEX saf_lane_state ON saf (lane, state)",
-        *(statement for table in CHAINED_COLUMNS for statement in trigger_statements(table)),
+            attempts INTEGER NOT NULL""", "saf_lane_state"),
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
