@@ -339,12 +339,7 @@ class AsciiNumeric(FieldConstruct):
     def _encode(self, value: Any) -> tuple[int, bytes]:
         if type(value) is not str:
             raise wrong_type(value, f"a str of {self.what}")
-        if not value.isascii():
-            raise bad_value(value, self.what)
-        data = value.encode("ascii")
-        if data.translate(None, self.allowed):
-            raise bad_value(value, self.what)
-        return len(data), data
+        return _ascii_data(value, self.allowed, self.what)
 
     def _emit_decode(self, count: int | None) -> list[str]:
         if self.allowed is DIGIT_BYTES:
@@ -434,12 +429,7 @@ class Text(FieldConstruct):
             except UnicodeEncodeError:
                 raise bad_value(value, self.what) from None
             return len(data), data
-        if not value.isascii():
-            raise bad_value(value, self.what)
-        data = value.encode("ascii")
-        if data.translate(None, self.allowed):
-            raise bad_value(value, self.what)
-        return len(data), data
+        return _ascii_data(value, self.allowed, self.what)
 
     def _emit_decode(self, count: int | None) -> list[str]:
         if self.charset != "ascii":
@@ -503,6 +493,17 @@ class Binary(FieldConstruct):
             "    data = bytes(data)",
             "count = len(data)",
         ]
+
+
+def _ascii_data(value: str, allowed: bytes, what: str) -> tuple[int, bytes]:
+    """``value`` as ASCII bytes and their count: the interpreted encoding of ASCII digits
+    and ASCII text alike, refusing a character outside ``allowed`` (naming ``what``)."""
+    if not value.isascii():
+        raise bad_value(value, what)
+    data = value.encode("ascii")
+    if data.translate(None, allowed):
+        raise bad_value(value, what)
+    return len(data), data
 
 
 # -- the error path (shared by the interpreted and the generated code) -------------
