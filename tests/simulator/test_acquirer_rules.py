@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sim_requests import NOW, network, reversal, sale, transaction
 
-from simulator import Ledger, SimulatorSettings, VirtualTerminal, load_cards
+from simulator import Ledger, SimulatorSettings, VirtualTerminal
 from terminal.protocol.codec import encode
 from terminal.protocol.security import (
     TEST_MASTER_KEY,
@@ -20,16 +20,6 @@ from terminal.protocol.security import (
     unpack_working_keys,
     verify,
 )
-
-
-@pytest.fixture
-def cards():
-    return load_cards()
-
-
-@pytest.fixture
-def terminal(cards):
-    return VirtualTerminal(SimulatorSettings(), cards=cards, ledger=Ledger())
 
 
 def _books(terminal, cards, name="approved"):

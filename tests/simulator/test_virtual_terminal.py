@@ -21,16 +21,6 @@ from simulator.host import format_balance
 from terminal.protocol.message import Message
 
 
-@pytest.fixture
-def cards():
-    return load_cards()
-
-
-@pytest.fixture
-def terminal(cards):
-    return VirtualTerminal(SimulatorSettings(), cards=cards, ledger=Ledger())
-
-
 @pytest.mark.parametrize(
     ("card", "amount", "code"),
     [
