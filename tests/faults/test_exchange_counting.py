@@ -10,21 +10,43 @@ the recovery that follows minutes later. All on a fake clock.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from fault_rig import rig, scenario
 
 from simulator import SimulatedTerminal, SimulatorSettings
-from simulator.faults import FaultInjector, FaultKind, Point, ScenarioError, parse_scenario
+from simulator.faults import (
+    FaultInjector,
+    FaultKind,
+    Point,
+    Scenario,
+    ScenarioError,
+    parse_scenario,
+)
 from terminal.clock import FakeClock
 from terminal.link import ACK, LinkTimers, encode_frame
 from terminal.transactions.errors import TransactionInDoubt
 from terminal.transactions.recovery import recover
 
+#: Every request frame of the first exchange dropped (times 0: all its sends).
+DROP_FIRST_EXCHANGE = {"kind": "drop", "point": "request", "exchange": 1, "times": 0}
 
-def _terminal(tmp_path, clock: FakeClock, timers: LinkTimers | None = None) -> SimulatedTerminal:
+
+@contextmanager
+def _injector(tmp_path, loaded: Scenario, timers: LinkTimers | None = None,
+              ) -> Iterator[tuple[FakeClock, FaultInjector]]:
+    """A simulated terminal (its books in ``tmp_path``) behind ``loaded``'s faults, both on
+    one fake clock; the books closed on leaving."""
+    clock = FakeClock(1000.0)
     settings = SimulatorSettings(ledger_file=tmp_path / "books.sqlite",
                                  link=timers or LinkTimers())
-    return SimulatedTerminal(settings, clock=clock)
+    terminal = SimulatedTerminal(settings, clock=clock)
+    try:
+        yield clock, FaultInjector(terminal, loaded, clock=clock)
+    finally:
+        terminal.ledger.close()
 
 
 def _request() -> bytes:
@@ -46,12 +68,8 @@ def _send(injector: FaultInjector, clock: FakeClock, frame: bytes) -> bytes:
 
 
 def test_a_resend_inside_the_window_is_struck_and_one_after_it_is_a_new_exchange(tmp_path):
-    clock = FakeClock(1000.0)
-    terminal = _terminal(tmp_path, clock)
-    injector = FaultInjector(terminal, scenario(
-        {"kind": "drop", "point": "request", "exchange": 1, "times": 0}), clock=clock)
     frame = _request()
-    try:
+    with _injector(tmp_path, scenario(DROP_FIRST_EXCHANGE)) as (clock, injector):
         assert injector.duplicate_window == 3.0  # ack_timeout 1 s × 3 sends
         for _ in range(3):  # the POS's three sends, one ACK timeout apart: one exchange
             assert _send(injector, clock, frame) == b""
@@ -61,57 +79,39 @@ def test_a_resend_inside_the_window_is_struck_and_one_after_it_is_a_new_exchange
         assert _send(injector, clock, frame).startswith(bytes([ACK]))
         assert injector.exchange == 2
         assert len(injector.events) == 3  # the fault of exchange 1 did not strike it
-    finally:
-        terminal.ledger.close()
 
 
 def test_the_window_restarts_with_each_copy_as_the_terminals_duplicate_filter_does(tmp_path):
-    clock = FakeClock(1000.0)
-    terminal = _terminal(tmp_path, clock)
-    injector = FaultInjector(terminal, scenario(
-        {"kind": "drop", "point": "request", "exchange": 1, "times": 0}), clock=clock)
     frame = _request()
-    try:
+    with _injector(tmp_path, scenario(DROP_FIRST_EXCHANGE)) as (clock, injector):
         for _ in range(5):  # 2.5 s apart: each within 3 s of the one before
             _send(injector, clock, frame)
             clock.advance(2.5)
         assert injector.exchange == 1
         assert len(injector.events) == 5
-    finally:
-        terminal.ledger.close()
 
 
 def test_the_window_comes_from_the_terminals_link_timers(tmp_path):
-    clock = FakeClock(1000.0)
-    terminal = _terminal(tmp_path, clock, LinkTimers(ack_timeout=2.0, max_sends=3))
-    injector = FaultInjector(terminal, scenario(
-        {"kind": "drop", "point": "request", "exchange": 1, "times": 0}), clock=clock)
     frame = _request()
-    try:
+    timers = LinkTimers(ack_timeout=2.0, max_sends=3)
+    with _injector(tmp_path, scenario(DROP_FIRST_EXCHANGE), timers) as (clock, injector):
         assert injector.duplicate_window == 6.0
         _send(injector, clock, frame)
         clock.advance(5.0)  # a resend after the default window, inside this terminal's
         assert _send(injector, clock, frame) == b""
         assert injector.exchange == 1
-    finally:
-        terminal.ledger.close()
 
 
 def test_a_scenario_may_set_its_own_window(tmp_path):
-    clock = FakeClock(1000.0)
-    terminal = _terminal(tmp_path, clock)
-    loaded = parse_scenario({"version": 1, "duplicate_window": 0.5, "faults": [
-        {"kind": "drop", "point": "request", "exchange": 1, "times": 0}]})
-    injector = FaultInjector(terminal, loaded, clock=clock)
     frame = _request()
-    try:
+    loaded = parse_scenario({"version": 1, "duplicate_window": 0.5,
+                             "faults": [DROP_FIRST_EXCHANGE]})
+    with _injector(tmp_path, loaded) as (clock, injector):
         assert injector.duplicate_window == 0.5
         _send(injector, clock, frame)
         clock.advance(1.0)  # the POS's first resend, already outside a half-second window
         assert _send(injector, clock, frame).startswith(bytes([ACK]))
         assert injector.exchange == 2
-    finally:
-        terminal.ledger.close()
 
 
 @pytest.mark.parametrize("window", [0, -1, "3", True])
