@@ -230,8 +230,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 6: rows whose columns do not read as card numbers. SQLite writes a row's columns
     # back to back: mti + trace + batch stood in the file as 16 digits (mti 0200,
     # trace 000049, batch 000001 with no gaps), a created_at's microseconds and a
-    # completed_at's date as 14
-    # (…9242752026-11-28), lane + an audit row's day as 16; one row in ten passed the
+    # completed_at's date as 14 (microseconds 924275, then the day 2026-11-28 joined
+    # by dashes), lane + an audit row's day as 16; one row in ten passed the
     # Luhn check. The four chained tables are rebuilt in a column order that puts text
     # that is no digits (kind, state, request, action, role) or a number kept as one
     # (the codes of n format are now INTEGER: mti, trace, batch, dates and times) between
@@ -308,6 +308,89 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             owner VARCHAR(80) NOT NULL,
             entry_id INTEGER NOT NULL UNIQUE REFERENCES entries (id),
             attempts INTEGER NOT NULL""", "saf_lane_state"),
+    ),
+    # 7: the junctions version 6 left, found by an unanchored scanner and by all-digit
+    # operator ids (cashier numbers). A NULL column takes no bytes in a row, and neither
+    # does an integer 0 or 1, so the columns on either side of one meet: with no local
+    # date, a completed_at's microseconds, the response code and the authorisation code
+    # made 14 digits (20 with a card number's first six after them, no token between);
+    # a void's operator and supervisor stood side by side (no refund note between), as
+    # did an audit row's operator and authoriser (no detail); and the operators' unique
+    # key wrote the lane and the name back to back (8 digits and a cashier number). Now
+    # the codes stand after the local date and the trace, the operator and the supervisor
+    # apart (the amount between), the audit's operator between two words, and operators
+    # are unique by name, a colon and the lane. Old rows are copied as they are (and
+    # still match their chain records: a record names its columns, their order is no
+    # part of it); a settlement journaled before its field 48 was split keeps its 62
+    # digits in its request and its two chain records, which cannot change without
+    # rewriting the chain.
+    (
+        *(f"DROP TRIGGER {table}_chain_{op}" for table in CHAINED_COLUMNS
+          for op in ("insert", "update", "delete")),
+        *_rebuild("entries", """
+            id INTEGER PRIMARY KEY,
+            lane VARCHAR(8) NOT NULL,
+            kind VARCHAR(24) NOT NULL,
+            rrn VARCHAR(12),
+            state VARCHAR(12) NOT NULL,
+            original_rrn VARCHAR(12),
+            request TEXT NOT NULL,
+            created_at VARCHAR(32) NOT NULL,
+            mti SMALLINT NOT NULL,
+            completed_at VARCHAR(32),
+            local_date SMALLINT,
+            trace INTEGER NOT NULL,
+            response_code VARCHAR(2),
+            auth_code VARCHAR(6),
+            card_token BLOB,
+            card_masked VARCHAR(19),
+            card_organisation VARCHAR(63),
+            operator VARCHAR(16),
+            amount_fen BIGINT,
+            supervisor VARCHAR(16),
+            batch INTEGER NOT NULL,
+            local_time INTEGER,
+            original_id INTEGER REFERENCES entries (id),
+            original_trace INTEGER,
+            original_batch INTEGER,
+            original_date SMALLINT,
+            reason VARCHAR(200),
+            refund_reason VARCHAR(16),
+            refund_note VARCHAR(200),
+            alarm VARCHAR(200),
+            simulated SMALLINT"""),
+        "CREATE INDEX entries_rrn ON entries (rrn, kind)",
+        "CREATE INDEX entries_trace ON entries (trace, local_date)",
+        "CREATE INDEX entries_batch ON entries (batch, state)",
+        "CREATE INDEX entries_original ON entries (original_id)",
+        "CREATE INDEX entries_amount ON entries (amount_fen, created_at)",
+        "CREATE INDEX entries_created ON entries (created_at)",
+        *_rebuild("operators", """
+            id INTEGER PRIMARY KEY,
+            lane VARCHAR(8) NOT NULL,
+            role VARCHAR(12) NOT NULL,
+            created_at VARCHAR(32) NOT NULL,
+            salt BLOB NOT NULL,
+            name VARCHAR(16) NOT NULL,
+            password_hash BLOB NOT NULL,
+            updated_at VARCHAR(32) NOT NULL,
+            failures INTEGER NOT NULL,
+            locked INTEGER NOT NULL,
+            removed INTEGER NOT NULL"""),
+        # A name holds no colon (terminal.operators), so this is (lane, name) unique.
+        "CREATE UNIQUE INDEX operators_name_lane ON operators ((name || ':' || lane))",
+        *_rebuild("audit", """
+            id INTEGER PRIMARY KEY,
+            lane VARCHAR(8) NOT NULL,
+            action VARCHAR(32) NOT NULL,
+            operator VARCHAR(16),
+            outcome VARCHAR(32) NOT NULL,
+            at VARCHAR(32) NOT NULL,
+            detail VARCHAR(400),
+            authorised_by VARCHAR(16),
+            entry_id INTEGER"""),
+        "CREATE INDEX audit_at ON audit (at)",
+        *(statement for table in CHAINED_COLUMNS for statement in trigger_statements(table)),
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
