@@ -43,22 +43,26 @@ def test_printer_simulate_serves_a_9100_style_printer_and_writes_each_slip(tmp_p
         first = server.stdout.readline()
         url = first.split()[3]
         assert url.startswith("tcp://127.0.0.1:"), first
-        status = subprocess.run(
-            [sys.executable, "-m", "terminal", "printer", "status", "--printer", url],
-            capture_output=True, text=True, env=env, timeout=30,
-        )
-        assert status.returncode == 0 and "ready" in status.stdout
-        server.stdin.write("cover-open\n")
-        server.stdin.flush()
-        assert server.stderr.readline().strip() == "virtual printer: cover-open"
-        opened = subprocess.run(
-            [sys.executable, "-m", "terminal", "printer", "status", "--printer", url],
-            capture_output=True, text=True, env=env, timeout=30,
-        )
+
+        def status() -> subprocess.CompletedProcess[str]:
+            """``terminal printer status`` of the served printer, in a process of its own."""
+            return subprocess.run(
+                [sys.executable, "-m", "terminal", "printer", "status", "--printer", url],
+                capture_output=True, text=True, env=env, timeout=30,
+            )
+
+        def tell(command: str) -> str:
+            """Type ``command`` at the server's console; what it says back."""
+            server.stdin.write(f"{command}\n")
+            server.stdin.flush()
+            return server.stderr.readline().strip()
+
+        ready = status()
+        assert ready.returncode == 0 and "ready" in ready.stdout
+        assert tell("cover-open") == "virtual printer: cover-open"
+        opened = status()
         assert opened.returncode == 1 and "cover-open" in opened.stdout
-        server.stdin.write("cover-close\n")
-        server.stdin.flush()
-        assert server.stderr.readline().strip() == "virtual printer: cover-close"
+        assert tell("cover-close") == "virtual printer: cover-close"
         from terminal.receipts.printers import open_printer
 
         sys.path.insert(0, str(Path(__file__).parent))
