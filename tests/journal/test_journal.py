@@ -14,7 +14,7 @@ from terminal.cli.app import app
 from terminal.config import TerminalSettings
 from terminal.database import open_database, transaction
 from terminal.errors import ConfigError, LinkTimeout
-from terminal.journal import SCHEMA_VERSION, EntryState, Journal, OriginalNotFound
+from terminal.journal import SCHEMA_VERSION, EntryState, Journal, OriginalNotFound, saf
 from terminal.journal.chain import FUNCTIONS, verify
 from terminal.journal.schema import MIGRATIONS
 from terminal.protocol import Message, Tpdu, decode, encode
@@ -221,3 +221,74 @@ def test_a_version_2_journal_is_upgraded_with_its_rows_unmarked_and_its_chain_wh
         assert verify(journal.connection).ok
         # an old entry's reprint follows the lane's port, as before
         assert receipt_from_entry(entry, merchant_name="", simulated=True).simulated
+
+
+class RecordingJournal(Journal):
+    """The journal, keeping what :meth:`begin` handed back beside the row read afresh."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.begun = []
+
+    def begin(self, *args, **kwargs):
+        entry, request = super().begin(*args, **kwargs)
+        self.begun.append((entry, self.get(entry.id)))
+        return entry, request
+
+
+def test_begin_hands_back_the_row_exactly_as_a_later_read_finds_it(path):
+    # begin builds the entry from what it wrote instead of reading it back (the sale
+    # waits for it): any column it got wrong would mislead a receipt or a recovery.
+    link = InspectingLink(path)
+    with RecordingJournal(path) as journal:
+        client = _client(journal, link)
+        client.operator = "0001"
+        sale = client.sale(1000)
+        client.refund(400, rrn=sale.rrn, supervisor="9001", reason="other",
+                      note="left the box")
+        other = client.sale(700)
+        client.void(trace=other.trace, supervisor="9001")
+        client.echo()
+        link.answer = False
+        with pytest.raises(TransactionInDoubt):
+            client.sale(300)
+        client.simulated = True
+        with pytest.raises(TransactionInDoubt):
+            client.sale(200)
+        kinds = [begun.kind for begun, _ in journal.begun]
+        assert kinds == [Kind.SALE, Kind.REFUND, Kind.SALE, Kind.VOID, Kind.ECHO, Kind.SALE,
+                         Kind.SALE]
+        for begun, stored in journal.begun:
+            assert begun == stored
+        refund = journal.begun[1][0]
+        assert (refund.original_rrn, refund.supervisor, refund.refund_note) == (
+            sale.rrn, "9001", "left the box")
+        assert journal.begun[-1][0].simulated is True
+
+
+def test_an_answer_completes_its_row_and_settles_its_queue_row_in_one_commit(path):
+    with Journal(path) as journal:
+        commits = []
+        journal.connection.set_trace_callback(
+            lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None)
+        entry, _ = journal.begin(
+            LANE, Kind.SALE, lambda t, b: Message("0200", {11: t, 4: "000000000100"}), now=NOW,
+            amount_fen=100,
+        )
+        commits.clear()
+        journal.complete(entry.id, now=NOW, response_code="00", rrn="1", auth_code="2",
+                         local_date="0314", local_time="103015", card=None)
+        assert len(commits) == 1
+        assert saf.item_for(journal.connection, entry.id).state is saf.SafState.CLEARED
+        # A queued reversal or resend that this answer answered is done, not cleared.
+        second, _ = journal.begin(
+            LANE, Kind.REFUND, lambda t, b: Message("0220", {11: t, 4: "000000000100"}),
+            now=NOW, amount_fen=100,
+        )
+        item = saf.item_for(journal.connection, second.id)
+        saf.set_state(journal.connection, item.id, saf.SafState.QUEUED, NOW, error="silent")
+        journal.complete(second.id, now=NOW, response_code="00", rrn="3", auth_code="4",
+                         local_date="0314", local_time="103016", card=None)
+        answered = saf.item_for(journal.connection, second.id)
+        assert (answered.state, answered.next_at) == (saf.SafState.ANSWERED, None)
+        assert verify(journal.connection).ok

@@ -40,6 +40,7 @@ __all__ = [
     "prepare",
     "reversal_of",
     "saf_action",
+    "settle_answered",
 ]
 
 _DIALECT = "cup"
@@ -169,6 +170,18 @@ def set_state(
             " last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
             (state.value, attempts, next_at, error, now.isoformat(), item_id),
         )
+
+
+def settle_answered(db: sqlite3.Connection, entry_id: int, at: str) -> None:
+    """The exchange of ``entry_id`` was answered (inside the caller's transaction): a
+    prepared row is not needed any more (``cleared``); a queued or flagged one, whose
+    resend or reversal this answer was, is done (``answered``). Others stay as they are."""
+    db.execute(
+        "UPDATE saf SET state = CASE state WHEN ? THEN ? ELSE ? END, next_at = NULL,"
+        " updated_at = ? WHERE entry_id = ? AND state IN (?, ?, ?)",
+        (SafState.PREPARED.value, SafState.CLEARED.value, SafState.ANSWERED.value, at,
+         entry_id, SafState.PREPARED.value, SafState.QUEUED.value, SafState.FLAGGED.value),
+    )
 
 
 def _json(message: Message) -> str:

@@ -78,7 +78,7 @@ class JournalStore(Protocol):
         auth_code: str | None, local_date: str | None, local_time: str | None,
         card: ProtectedPan | None, card_organisation: str | None = None,
         simulated: bool | None = None,
-    ) -> JournalEntry: ...
+    ) -> None: ...
 
     def mark(
         self, entry_id: int, state: EntryState, reason: str | None = None, *,
@@ -168,6 +168,8 @@ class Journal:
             batch = f"{self._counter(lane, 'batch', 1):06d}"
             request = build(trace, batch)
             ref = original.as_original() if original is not None else None
+            shape = _request_shape(request)
+            created_at = now.isoformat()
             cursor = self._db.execute(
                 "INSERT INTO entries (lane, kind, state, mti, trace, batch, amount_fen, request,"
                 " created_at, original_id, original_rrn, original_trace, original_batch,"
@@ -176,8 +178,8 @@ class Journal:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     lane, kind.value, EntryState.PENDING.value, request.mti, trace, batch,
-                    amount_fen, _request_json(request),
-                    now.isoformat(), original.id if original is not None else None,
+                    amount_fen, json.dumps(shape),
+                    created_at, original.id if original is not None else None,
                     ref.rrn if ref else None, ref.trace if ref else None,
                     ref.batch if ref else None, ref.date if ref else None, reason,
                     operator, supervisor, refund_reason, refund_note,
@@ -187,7 +189,17 @@ class Journal:
             entry_id = cursor.lastrowid
             assert entry_id is not None
             saf.prepare(self._db, lane, entry_id, kind, request, now)
-        return self.get(entry_id), request
+        # The row as written, not read back: the cashier waits for this.
+        entry = JournalEntry(
+            id=entry_id, lane=lane, kind=kind, state=EntryState.PENDING, mti=request.mti,
+            trace=trace, batch=batch, amount_fen=amount_fen, request=shape,
+            created_at=created_at, original_id=original.id if original is not None else None,
+            original_rrn=ref.rrn if ref else None, original_trace=ref.trace if ref else None,
+            original_batch=ref.batch if ref else None, original_date=ref.date if ref else None,
+            reason=reason, operator=operator, supervisor=supervisor,
+            refund_reason=refund_reason, refund_note=refund_note, simulated=simulated,
+        )
+        return entry, request
 
     def complete(
         self,
@@ -202,24 +214,29 @@ class Journal:
         card: ProtectedPan | None,
         card_organisation: str | None = None,
         simulated: bool | None = None,
-    ) -> JournalEntry:
+    ) -> None:
         """Record the answer: approved or declined, with what the receipt and lookups need.
+
+        The exchange was answered, so the same transaction settles its
+        store-and-forward row (:func:`.saf.settle_answered`): one commit, one wait
+        for the disk, while the cashier waits for the result.
 
         ``simulated`` is what the answer said of the device (the simulator marks each of
         its responses); ``None`` keeps what :meth:`begin` recorded."""
         state = EntryState.APPROVED if response_code == "00" else EntryState.DECLINED
+        completed_at = now.isoformat()
         with transaction(self._db):
             self._db.execute(
                 "UPDATE entries SET state = ?, completed_at = ?, response_code = ?, rrn = ?,"
                 " auth_code = ?, local_date = ?, local_time = ?, card_masked = ?, card_token = ?,"
                 " card_organisation = ?, simulated = COALESCE(?, simulated) WHERE id = ?",
                 (
-                    state.value, now.isoformat(), response_code, rrn, auth_code, local_date,
+                    state.value, completed_at, response_code, rrn, auth_code, local_date,
                     local_time, card.masked if card else None, card.token if card else None,
                     card_organisation, None if simulated is None else int(simulated), entry_id,
                 ),
             )
-        return self.get(entry_id)
+            saf.settle_answered(self._db, entry_id, completed_at)
 
     def mark(
         self, entry_id: int, state: EntryState, reason: str | None = None, *,
@@ -401,10 +418,10 @@ def codes_as_text(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _request_json(request: Message) -> str:
-    """The request as kept: without its MAC, which belongs to the session's keys and is
-    computed afresh if the request is ever sent again."""
-    return json.dumps(message_to_json(request.with_fields({64: None}), _DIALECT))
+def _request_shape(request: Message) -> dict[str, Any]:
+    """The request as kept (its JSON shape): without its MAC, which belongs to the
+    session's keys and is computed afresh if the request is ever sent again."""
+    return message_to_json(request.with_fields({64: None}), _DIALECT)
 
 
 def _entry(row: sqlite3.Row) -> JournalEntry:

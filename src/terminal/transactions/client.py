@@ -326,8 +326,7 @@ class TerminalClient:
             and not fresh_keys and _retry_on_stale_keys
         ):
             log.info("%s answered A0 with kept keys: signing on and trying again", kind.value)
-            self.sign_on()
-            self._saf_done(entry.id)  # refused with A0: it moved nothing, nothing to recover
+            self.sign_on()  # refused with A0: it moved nothing (its row is complete, declined)
             return self.run(kind, amount_fen=amount_fen, original=original, reason=reason,
                             supervisor=supervisor, refund_reason=refund_reason,
                             refund_note=refund_note, _retry_on_stale_keys=False)
@@ -466,8 +465,7 @@ class TerminalClient:
             auth_code=result.auth_code, local_date=result.local_date,
             local_time=result.local_time, card=result.card,
             card_organisation=result.card_organisation, simulated=result.simulated,
-        )
-        self._saf_done(entry.id)
+        )  # and, in the same transaction, its prepared reversal or resend is not needed
         if kind is Kind.SIGN_ON and result.approved:
             self._take_keys(response)
             self.journal.set_batch(self.lane, result.batch)
@@ -597,16 +595,6 @@ class TerminalClient:
         if item is not None and (again or item.state is saf.SafState.PREPARED):
             saf.set_state(db, item.id, saf.SafState.QUEUED, self._now(), error=reason)
             log.warning("%s of entry %d queued: %s", item.action.value, entry_id, reason)
-
-    def _saf_done(self, entry_id: int) -> None:
-        """The exchange was answered: its prepared reversal is not needed."""
-        db = getattr(self.journal, "connection", None)
-        item = saf.item_for(db, entry_id) if db is not None else None
-        if item is not None and item.state in (saf.SafState.PREPARED, saf.SafState.QUEUED,
-                                               saf.SafState.FLAGGED):
-            state = (saf.SafState.CLEARED if item.state is saf.SafState.PREPARED
-                     else saf.SafState.ANSWERED)
-            saf.set_state(db, item.id, state, self._now())
 
     # -- working keys ------------------------------------------------------------------
 
