@@ -15,6 +15,14 @@ Run: ``.venv/bin/python benchmarks/link.py [--sales 20] [--lanes 1,2,4,8,16,32,6
    ``response_delay`` (0 here). The host's own work (building and journaling
    the request before it goes out, checking and journaling the answer after
    it is in) is not in the floor: it is part of what the ratio measures.
+   The request's frame goes out but its last byte while the journal writes the
+   request (:meth:`terminal.link.SerialLink.start`): that byte, the one the
+   terminal acts on, waits for the commit, the rest overlaps it.
+
+   Each line speed runs with the journal in memory (the host's CPU and the
+   link alone) and in a file on this machine's disk (``synchronous=FULL``:
+   the answer is on disk before the sale returns), which is what a shop runs:
+   that row adds one wait for the disk per sale, and a slower disk adds more.
 
    Columns: the median sale time and its ratio to that sale's floor (median and
    the range over all sales); ``host ms`` the host's work before the first byte
@@ -42,6 +50,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -106,8 +115,8 @@ class CountingPort:
         return self._port.write(data)
 
 
-def _client(port: Any) -> tuple[TerminalClient, Journal]:
-    journal = Journal(":memory:")
+def _client(port: Any, journal_path: str = ":memory:") -> tuple[TerminalClient, Journal]:
+    journal = Journal(journal_path)
     client = TerminalClient(SerialLink(port), TerminalSettings(), journal=journal, token_key=KEY)
     return client, journal
 
@@ -159,11 +168,12 @@ class Served:
 class TimedDevice:
     """The simulated terminal, with the CPU time of its processing counted.
 
-    Processing is what it does when fed more than a lone byte (a request frame:
-    decode, book, encode the response), in CPU time of the serving thread: what
-    the terminal did, not what waiting for a CPU or a lock cost it. Lone ACK/NAK
-    bytes and the polls and reads while bytes are on the line are left out: the
-    sale does not wait for them (they overlap the line or come after its end).
+    Processing is what it does when fed the bytes of a request frame (decode,
+    book, encode the response), in CPU time of the serving thread: what the
+    terminal did, not what waiting for a CPU or a lock cost it. Lone ACK/NAK
+    bytes between frames and the polls and reads while bytes are on the line
+    are left out: the sale does not wait for them (they overlap the line or come
+    after its end).
     It also counts its polls: the serve loop polls once each time it wakes.
     """
 
@@ -174,9 +184,13 @@ class TimedDevice:
         self.polls = 0
 
     def feed(self, data: bytes, at: float | None = None) -> None:
+        # A lone byte inside a frame counts: the host may write a frame's last byte on
+        # its own (the link holds it while the journal commits), and the feed of that
+        # byte is the one that decodes, books and answers.
+        counts = len(data) > 1 or self.device.link.receiving
         started = time.thread_time()
         self.device.feed(data, at)
-        if len(data) > 1:
+        if counts:
             self.processing += time.thread_time() - started
 
     def poll(self) -> None:
@@ -232,12 +246,12 @@ class Sale:
         return self.time / self.floor
 
 
-def speed(baudrate: int, sales: int) -> tuple[list[Sale], int]:
+def speed(baudrate: int, sales: int, journal_path: str) -> tuple[list[Sale], int]:
     """``sales`` sales on a ``baudrate`` line, each against its floor; and their bytes."""
     results: list[Sale] = []
     with Served(1, baudrate) as served, serial.Serial(served.paths[0], timeout=0.05) as raw:
         port = CountingPort(raw)
-        client, journal = _client(port)
+        client, journal = _client(port, journal_path)
         try:
             client.sale(1)  # warm-up: imports, caches, the first trace
             for _ in range(sales):
@@ -272,7 +286,7 @@ def speed(baudrate: int, sales: int) -> tuple[list[Sale], int]:
     return results, port.waited_bytes
 
 
-def speed_row(baudrate: int, sales: list[Sale], size: int) -> str:
+def speed_row(baudrate: int, journal: str, sales: list[Sale], size: int) -> str:
     ratios = [s.ratio for s in sales]
     delays = [s.run_delay for s in sales if s.run_delay is not None]
     queued = f"{statistics.median(delays) * 1000:>6.2f}" if delays else f"{'-':>6}"
@@ -281,7 +295,7 @@ def speed_row(baudrate: int, sales: list[Sale], size: int) -> str:
         return statistics.median(values) * 1000
 
     return (
-        f"{baudrate:>7} {size:>5} {ms(s.floor for s in sales):>8.2f} "
+        f"{baudrate:>7} {journal:>7} {size:>5} {ms(s.floor for s in sales):>8.2f} "
         f"{ms(s.time for s in sales):>8.2f} {statistics.median(ratios):>6.3f} "
         f"{min(ratios):>6.3f}-{max(ratios):<6.3f} {ms(s.host for s in sales):>7.2f} "
         f"{ms(s.time - s.floor - s.host for s in sales):>7.2f} "
@@ -342,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lanes", default="1,2,4,8,16,32,64")
     parser.add_argument("--lane-baud", type=int, default=115200)
     parser.add_argument("--bauds", default="9600,115200")
+    parser.add_argument("--journals", default="memory,file",
+                        help="memory: in-memory SQLite; file: a journal file on this disk")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--baud", type=int, default=115200, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -354,12 +370,15 @@ def main(argv: list[str] | None = None) -> int:
     print()
     if args.bauds:
         print(f"a sale on a paced line, {args.sales} sales a row; ratio = time / floor")
-        print(f"{'baud':>7} {'bytes':>5} {'floor ms':>8} {'time ms':>8} {'ratio':>6} "
-              f"{'range':^13} {'host ms':>7} {'rest ms':>7} {'cpu ms host/sim':>13} {'wakes':>5}"
-              f" {'queued':>6}")
+        print(f"{'baud':>7} {'journal':>7} {'bytes':>5} {'floor ms':>8} {'time ms':>8} "
+              f"{'ratio':>6} {'range':^13} {'host ms':>7} {'rest ms':>7} "
+              f"{'cpu ms host/sim':>13} {'wakes':>5} {'queued':>6}")
         for baudrate in (int(b) for b in args.bauds.split(",")):
-            results, size = speed(baudrate, args.sales)
-            print(speed_row(baudrate, results, size), flush=True)
+            for kind in args.journals.split(","):
+                with tempfile.TemporaryDirectory() as scratch:
+                    path = ":memory:" if kind == "memory" else f"{scratch}/journal.sqlite3"
+                    results, size = speed(baudrate, args.sales, path)
+                print(speed_row(baudrate, kind, results, size), flush=True)
         print()
     failed = False
     if args.lanes:

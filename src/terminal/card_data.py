@@ -9,7 +9,6 @@ that paid?" can be answered without storing the card number.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -63,7 +62,7 @@ def mask_pan(pan: str) -> str:
 def protect_pan(pan: str, key: bytes) -> ProtectedPan:
     """Mask ``pan`` and derive its token: the first 16 bytes of HMAC-SHA256 under ``key``
     (what journals before schema version 4 kept as 32 hex digits, so tokens still match)."""
-    token = hmac.new(key, pan.strip().encode("ascii"), hashlib.sha256).digest()[:16]
+    token = hmac.digest(key, pan.strip().encode("ascii"), "sha256")[:16]
     return ProtectedPan(mask_pan(pan), token)
 
 

@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from terminal.digest_text import colon_hex, parse_hex
+from terminal.digest_text import colon_hex
 
 __all__ = [
     "CHAINED_COLUMNS",
@@ -83,6 +83,11 @@ _DIGEST_NAMES = "|".join(name for names in DIGEST_COLUMNS.values() for name in n
 #: A digest column in a record's JSON (``json_object`` writes no spaces; a key inside a
 #: string value, as in ``request``, has its quotes escaped and is not matched).
 _SHOWN = re.compile(rf'(?<=[{{,])"({_DIGEST_NAMES})":"([0-9A-F]{{2}}(?::[0-9A-F]{{2}})*)"')
+#: How a digest column that holds a value starts in a record's JSON, and the value.
+_DIGEST_KEYS = tuple(
+    f'"{name}":"' for names in DIGEST_COLUMNS.values() for name in names
+)
+_HEX_VALUE = re.compile(r'([0-9A-F]{2}(?::[0-9A-F]{2})*)"')
 _PLAIN = re.compile(rf'(?<=[{{,])"({_DIGEST_NAMES})":"((?:[0-9a-f]{{2}})+)"')
 
 #: The chained columns of ``entries`` at schema version 2 (what its migration's triggers
@@ -150,7 +155,39 @@ def digest_content(content: str | None) -> str | None:
 
 
 def _hashed_content(content: str) -> str:
-    return _SHOWN.sub(lambda m: f'"{m[1]}":"{parse_hex(m[2]).hex()}"', content)
+    """``content`` with each digest as plain lowercase hex (what its hash is taken over).
+
+    Every write runs this in SQLite's trigger while the cashier waits, so the digest
+    keys are found with plain text search (C speed) and the value pattern is only
+    tried where one stands, not at every position of a row's JSON.
+    """
+    found = sorted(
+        (at, key) for key in _DIGEST_KEYS
+        for at in _occurrences(content, key)
+        if at > 0 and content[at - 1] in "{,"
+    )
+    if not found:
+        return content
+    pieces: list[str] = []
+    done = 0
+    for at, key in found:
+        start = at + len(key)
+        value = _HEX_VALUE.match(content, start)
+        if value is None:
+            continue
+        pieces += (content[done:start], value[1].replace(":", "").lower(), '"')
+        done = value.end()
+    pieces.append(content[done:])
+    return "".join(pieces)
+
+
+def _occurrences(text: str, key: str) -> list[int]:
+    places = []
+    at = text.find(key)
+    while at != -1:
+        places.append(at)
+        at = text.find(key, at + len(key))
+    return places
 
 
 #: Every SQL function a journal connection registers, by name.

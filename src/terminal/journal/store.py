@@ -1,11 +1,13 @@
 """The journal's storage: a small interface and its SQLite implementation.
 
-Why write before sending: a request whose first byte left the PC may have
+Why write before sending: a request the terminal received whole may have
 moved money even if nothing ever comes back, so :meth:`Journal.begin` records
 it as *pending* (with the full request: everything needed to reverse, resend or
 refer to it) in the same database transaction that draws its trace and reads
-the batch; only then does the caller send. The response completes the row. A
-crash in between leaves a pending row, never a sale nobody knows about. The
+the batch; only once that is committed does its frame's last byte go out (the
+rest of the frame may already be on the line: a frame without its LRC is
+nothing a terminal acts on). The response completes the row. A crash in
+between leaves a pending row, never a sale nobody knows about. The
 trace and batch counters live here, so two cash-register processes (or two
 runs of the CLI) never share a trace.
 
@@ -51,6 +53,8 @@ _DIALECT = "cup"
 
 #: Builds the request once its trace and batch are drawn (6 digits each).
 RequestBuilder = Callable[[str, str], Message]
+#: Told the request once it is built, before its row is written (see :meth:`Journal.begin`).
+RequestHook = Callable[[Message], None]
 
 
 class JournalError(TerminalError):
@@ -70,7 +74,7 @@ class JournalStore(Protocol):
         original: JournalEntry | None = None, reason: str | None = None,
         operator: str | None = None, supervisor: str | None = None,
         refund_reason: str | None = None, refund_note: str | None = None,
-        simulated: bool | None = None,
+        simulated: bool | None = None, on_request: RequestHook | None = None,
     ) -> tuple[JournalEntry, Message]: ...
 
     def complete(
@@ -154,6 +158,7 @@ class Journal:
         refund_reason: str | None = None,
         refund_note: str | None = None,
         simulated: bool | None = None,
+        on_request: RequestHook | None = None,
     ) -> tuple[JournalEntry, Message]:
         """Draw the trace (unless given: a reversal reuses its original's), read the batch,
         build the request and record it as pending, all in one transaction.
@@ -161,12 +166,20 @@ class Journal:
         The same transaction prepares what recovers the exchange if no valid
         answer comes (its reversal, or for a refund its resend: :mod:`.saf`), and
         records who ran it, who authorised it, for a refund why, and whether it goes to
-        the simulator (a reprint says so from this, not from the lane's port of the day)."""
+        the simulator (a reprint says so from this, not from the lane's port of the day).
+
+        ``on_request`` is called with the request as soon as it is built, inside the
+        transaction, before the row is written: the host starts putting the frame on
+        the line then, all but its last byte (:meth:`terminal.link.SerialLink.start`),
+        which goes only after this returns, the row committed. If it raises, or the
+        write fails after it, nothing is recorded and the caller withdraws the frame."""
         with transaction(self._db):
             if trace is None:
                 trace = f"{self._next(lane, 'trace', MAX_TRACE):06d}"
             batch = f"{self._counter(lane, 'batch', 1):06d}"
             request = build(trace, batch)
+            if on_request is not None:
+                on_request(request)
             ref = original.as_original() if original is not None else None
             shape = _request_shape(request)
             created_at = now.isoformat()

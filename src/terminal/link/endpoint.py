@@ -18,6 +18,16 @@ that arrived before our frame went out answers it: an ACK, a NAK or a frame
 begun earlier is a backlog (say, ACKs for a flood of requests nobody read),
 counted in ``stats.stray_answers`` and never taken for our ACK.
 
+Holding the last byte: :meth:`LinkEndpoint.send` with ``hold_last_byte`` hands
+out all of the frame but its LRC, and the LRC only after :meth:`LinkEndpoint.release`.
+A frame without its LRC is nothing the peer can act on, so the owner may put
+the frame's bytes on the line *before* it is allowed to send the message (the
+host journals a request durably before it may reach the terminal): the line
+carries the bytes while the owner does that work. If the owner may not send
+after all, :meth:`LinkEndpoint.withdraw` ends the frame with a wrong LRC, which
+the peer NAKs and drops: the message was never sent. The ACK timer starts with
+the LRC.
+
 Receiving: a good frame is ACKed and queued for :meth:`LinkEndpoint.pop_message`;
 a bad one (LRC, length, ETX, inter-byte gap) is NAKed. Bytes carry their arrival
 time (:meth:`LinkEndpoint.feed`), so an owner that was busy elsewhere and reads
@@ -38,7 +48,9 @@ from terminal.clock import Clock, MonotonicClock
 from terminal.errors import LinkError
 from terminal.link.frame import (
     ACK,
+    ETX,
     NAK,
+    STX,
     AckReceived,
     BadFrame,
     FrameDecoder,
@@ -92,6 +104,7 @@ class LinkStats:
     bad_frames: int = 0
     noise_bytes: int = 0  # stray bytes outside a frame
     discarded_bytes: int = 0  # rest of frames whose length was broken
+    withdrawn: int = 0  # frames ended with a wrong LRC on purpose: never sent
     # ACK/NAK received when no written frame of ours awaited one (including a
     # NAK read while its resend is still queued, i.e. one of a burst, and any
     # answer that arrived before our frame went out)
@@ -138,6 +151,8 @@ class LinkEndpoint:
         self._out = bytearray()  # ACK/NAK bytes to write
         self._frame = b""  # the frame being sent, kept for resends
         self._frame_unwritten = False  # a send queued but not yet handed to data_to_write()
+        self._holding = False  # the frame's last byte waits for release()
+        self._written_ahead = 0  # bytes of the frame handed out before its last one
         self._sends = 0
         self._seen: list[str] = []
         self._ack_deadline: float | None = None
@@ -171,20 +186,19 @@ class LinkEndpoint:
         """
         now = self.clock.now()
         self._handle(self._decoder.check_timeout(now), now)
-        if (
-            self._state is SendState.WAITING_ACK
-            and self._ack_deadline is not None
-            and now >= self._ack_deadline
-        ):
+        deadline = self._ack_deadline_if_waiting()
+        if deadline is not None and now >= deadline:
             self._seen.append("no answer")
             log.debug("no ACK within %.3f s (send %d)", self.timers.ack_timeout, self._sends)
             self._retry_or_fail()
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes, *, hold_last_byte: bool = False) -> None:
         """Start sending one message; follow it with :attr:`send_state`.
 
-        Raises :class:`LinkError` while a previous message still awaits its ACK
-        (the link carries one frame at a time), and
+        With ``hold_last_byte`` the frame's last byte (its LRC) is not handed out
+        until :meth:`release`; :meth:`withdraw` spoils it instead (see the module
+        docstring). Raises :class:`LinkError` while a previous message still
+        awaits its ACK (the link carries one frame at a time), and
         :class:`~terminal.link.frame.FrameError` if ``data`` is too long to frame.
         """
         if self._state is SendState.WAITING_ACK:
@@ -194,8 +208,52 @@ class LinkEndpoint:
         self._sends = 0
         self._seen = []
         self._written_at = None
+        self._holding = hold_last_byte
+        self._written_ahead = 0
         self._state = SendState.WAITING_ACK
         self._transmit()
+
+    @property
+    def holding(self) -> bool:
+        """True while a frame's last byte is held back (:meth:`send` ``hold_last_byte``)."""
+        return self._holding and self._state is SendState.WAITING_ACK
+
+    @property
+    def held_data(self) -> bytes:
+        """The DATA of the frame whose last byte is held (to send it again whole)."""
+        return self._frame[3:-2]
+
+    def release(self) -> None:
+        """Let the held last byte go: the frame is complete once it is written, and its
+        ACK timer starts then. Does nothing unless a byte is held."""
+        if self.holding:
+            self._holding = False
+
+    def withdraw(self) -> None:
+        """Do not send the message whose last byte is held: end what was handed out of
+        its frame with a wrong LRC (the peer NAKs it and acts on nothing), or drop the
+        frame if none of it was. The send is then IDLE, not FAILED: nothing was sent, so
+        nothing is in doubt. Does nothing unless a byte is held.
+
+        The wrong byte is never STX, ETX, ACK or NAK, so a peer that reads it as
+        anything but the LRC still takes it for no more than noise.
+        """
+        if not self.holding:
+            return
+        if self._written_ahead:
+            right = self._frame[-1]
+            wrong = right ^ 0xFF
+            if wrong in (STX, ETX, ACK, NAK):
+                wrong = right ^ 0x80
+            self._out.append(wrong)
+        self._holding = False
+        self._written_ahead = 0
+        self._frame_unwritten = False
+        self._ack_deadline = None
+        self._state = SendState.IDLE
+        self.stats.frames_sent -= 1
+        self.stats.withdrawn += 1
+        log.debug("frame withdrawn before its last byte: never sent")
 
     def abort(self) -> None:
         """Give up the message being sent: it is FAILED (in doubt), a new send may start.
@@ -210,6 +268,8 @@ class LinkEndpoint:
         self._state = SendState.FAILED
         self._ack_deadline = None
         self._frame_unwritten = False
+        self._holding = False
+        self._written_ahead = 0
         log.debug("send aborted by the owner after %d send(s)", self._sends)
 
     def data_to_write(self) -> bytes:
@@ -221,9 +281,15 @@ class LinkEndpoint:
         out = bytes(self._out)
         self._out.clear()
         if self._frame_unwritten and self._state is SendState.WAITING_ACK:
+            if self._holding:
+                # All but the last byte; the frame stays unwritten (no ACK timer yet).
+                out += self._frame[self._written_ahead:-1]
+                self._written_ahead = len(self._frame) - 1
+                return out
             self._written_at = self.clock.now()
             self._ack_deadline = self._written_at + self.timers.ack_timeout
-            out += self._frame
+            out += self._frame[self._written_ahead:]
+            self._written_ahead = 0
         self._frame_unwritten = False
         return out
 
@@ -289,7 +355,9 @@ class LinkEndpoint:
     # -- helpers ---------------------------------------------------------------
 
     def _ack_deadline_if_waiting(self) -> float | None:
-        return self._ack_deadline if self._state is SendState.WAITING_ACK else None
+        if self._state is not SendState.WAITING_ACK or self._holding:
+            return None
+        return self._ack_deadline
 
     def _transmit(self) -> None:
         self._sends += 1

@@ -12,6 +12,14 @@ first byte: the link never waits out a slice while bytes are waiting. A fake
 port paired with a :class:`~terminal.clock.FakeClock` advances the clock by the
 timeout instead of sleeping.
 
+A request may go out in two steps (:meth:`SerialLink.start`, then
+:meth:`SerialLink.finish`): all of its frame but the last byte first, so that
+the line carries those bytes while the host journals the request; the last
+byte only once the journal has committed it. A frame held longer than half the
+inter-byte limit (the terminal may have dropped it as stalled by then) is
+spoiled and sent again whole, so a slow disk costs a few milliseconds, never an
+ACK timeout.
+
 Two rules keep a busy or flooded line from fooling the host:
 
 * Before each request, what is already waiting on the port is read and put
@@ -34,12 +42,15 @@ from terminal.errors import LinkError, LinkTimeout
 from terminal.link.endpoint import LinkEndpoint, SendState
 from terminal.link.timers import LinkTimers
 
-__all__ = ["READ_SLICE", "SerialLink", "SerialPortLike"]
+__all__ = ["READ_SLICE", "SPOILED_NAK_WAIT", "SerialLink", "SerialPortLike"]
 
 log = logging.getLogger("terminal.link")
 
 #: Longest single blocking read, in seconds.
 READ_SLICE = 0.05
+#: How long a frame spoiled on purpose waits for the terminal's NAK before it is sent
+#: again whole (the terminal NAKs a wrong LRC as soon as it reads it).
+SPOILED_NAK_WAIT = 0.05
 
 
 class SerialPortLike(Protocol):
@@ -74,6 +85,7 @@ class SerialLink:
         self.timers = self.endpoint.timers
         self.clock = self.endpoint.clock
         self._closed = False
+        self._held_since = 0.0  # when start() wrote the frame whose last byte is held
         # The last time the port was seen with nothing waiting: bytes read since
         # arrived after it (the earliest arrival a late read can vouch for).
         self._seen_empty_at = float("-inf")
@@ -94,9 +106,68 @@ class SerialLink:
         are ACKed so the terminal stops resending them) and dropped with any
         message not yet received: none of it can answer this request.
         """
-        endpoint = self.endpoint
         self._discard_stale()
-        endpoint.send(data)
+        self.endpoint.send(data)
+        self._await_ack()
+
+    def start(self, data: bytes) -> None:
+        """Write the frame of ``data`` but its last byte; :meth:`finish` sends the rest
+        and waits for the ACK, :meth:`withdraw` makes sure it is never sent.
+
+        For a caller that may send ``data`` only after something else is done
+        (the host's journal commits the request first): a frame without its LRC
+        is nothing the terminal can act on, and its bytes travel meanwhile.
+        What is waiting on the port is put aside first, as by :meth:`send`.
+        A port that fails raises :class:`LinkError`: then nothing was sent.
+        """
+        self._discard_stale()
+        self.endpoint.send(data, hold_last_byte=True)
+        self._held_since = self.clock.now()
+        try:
+            self._flush()
+        except BaseException:
+            self.endpoint.abort()
+            raise
+
+    def finish(self) -> None:
+        """Send the last byte of the frame :meth:`start` began and wait for the ACK, as
+        :meth:`send` does (same errors: after this the message may be in doubt).
+
+        Held longer than half the inter-byte limit, the frame may have been dropped
+        by the terminal as stalled: it is spoiled (:meth:`withdraw`) and sent again
+        whole instead, as a first send.
+        """
+        endpoint = self.endpoint
+        if not endpoint.holding:
+            raise LinkError("no frame was started: start() comes before finish()")
+        held = self.clock.now() - self._held_since
+        if held <= self.timers.inter_byte_timeout / 2:
+            endpoint.release()
+            self._await_ack()
+            return
+        log.info("frame held %.0f ms waiting for the journal: sent again whole", held * 1000)
+        data = endpoint.held_data
+        self.withdraw()
+        # The terminal NAKs the spoiled frame at once; read that NAK now, or it would
+        # be taken for the answer to the frame sent next.
+        settled = self.clock.now() + min(SPOILED_NAK_WAIT, self.timers.ack_timeout / 2)
+        while self.clock.now() < settled:
+            self._pump(until=settled)
+        self.send(data)
+
+    def withdraw(self) -> None:
+        """Make sure the frame :meth:`start` began is never sent: its last byte is
+        replaced by a wrong one, which the terminal NAKs. Never raises: it is called
+        while something else has gone wrong, and a port that cannot take the byte
+        leaves the terminal to drop the unfinished frame after its inter-byte limit."""
+        self.endpoint.withdraw()
+        try:
+            self._flush()
+        except LinkError as exc:
+            log.warning("withdrawing an unfinished frame: %s", exc)
+
+    def _await_ack(self) -> None:
+        endpoint = self.endpoint
         try:
             self._flush()
             while endpoint.send_state is SendState.WAITING_ACK:

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from terminal import faultpoint
 from terminal.card_data import protect_pan
@@ -79,6 +79,21 @@ class Link(Protocol):
     def send(self, data: bytes) -> None: ...
 
     def receive(self, timeout: float | None = None) -> bytes: ...
+
+
+class HoldingLink(Link, Protocol):
+    """A link that can put a frame on the line but its last byte, and send or withdraw
+    that byte later (:meth:`terminal.link.SerialLink.start`): the client then journals
+    a request while its bytes travel. Any other link sends once the journal committed."""
+
+    def start(self, data: bytes) -> None: ...
+
+    def finish(self) -> None: ...
+
+    def withdraw(self) -> None: ...
+
+
+_HOLDING = ("start", "finish", "withdraw")
 
 
 @dataclass(frozen=True)
@@ -313,14 +328,24 @@ class TerminalClient:
             fresh_keys = True
         extra = self._fields(row, amount_fen, original, reason)
         trace = original.trace if kind is Kind.REVERSAL and original is not None else None
-        entry, request = self.journal.begin(
-            self.lane, kind, lambda t, b: self._request(row, extra, t, b, original),
-            now=self._now(), amount_fen=amount_fen, trace=trace, original=original,
-            reason=reason if kind is not Kind.REVERSAL else None,
-            operator=self.operator, supervisor=supervisor, refund_reason=refund_reason,
-            refund_note=refund_note, simulated=self._believed_simulated(),
+        started: list[bytes] = []
+        try:
+            entry, request = self.journal.begin(
+                self.lane, kind, lambda t, b: self._request(row, extra, t, b, original),
+                now=self._now(), amount_fen=amount_fen, trace=trace, original=original,
+                reason=reason if kind is not Kind.REVERSAL else None,
+                operator=self.operator, supervisor=supervisor, refund_reason=refund_reason,
+                refund_note=refund_note, simulated=self._believed_simulated(),
+                on_request=self._start_frame(started),
+            )
+        except BaseException:
+            if started:
+                # Not journaled: its frame must never be completed.
+                cast(HoldingLink, self.link).withdraw()
+            raise
+        result = self._exchange(
+            row, entry, request, amount_fen, original, raw=started[0] if started else None
         )
-        result = self._exchange(row, entry, request, amount_fen, original)
         if (
             result.response.code == Rc.MAC_ERROR and row.mac and self.security is not None
             and not fresh_keys and _retry_on_stale_keys
@@ -419,21 +444,46 @@ class TerminalClient:
             message, _ = sign(message, keys.mac_key, self.security.mac_algorithm, DIALECT)
         return message
 
+    def _start_frame(self, started: list[bytes]) -> Callable[[Message], None] | None:
+        """The journal's ``on_request`` hook when the link can hold a frame's last byte:
+        the request's frame goes on the line, but that byte, while the journal writes
+        and commits the row (the line's time and the disk's overlap). ``started``
+        receives the encoded request."""
+        link = self.link
+        # Asked by name: isinstance() against a runtime-checkable Protocol costs a
+        # tenth of the host's time before the first byte goes out.
+        if not all(callable(getattr(link, name, None)) for name in _HOLDING):
+            return None
+        link = cast(HoldingLink, link)
+
+        def start(request: Message) -> None:
+            raw = encode(request, DIALECT)
+            link.start(raw)
+            started.append(raw)
+
+        return start
+
     def _exchange(
         self, row: TransactionType, entry: JournalEntry, request: Message,
-        amount_fen: int | None, original: JournalEntry | None,
+        amount_fen: int | None, original: JournalEntry | None, *, raw: bytes | None = None,
     ) -> TransactionResult:
+        """Send ``request`` (or, with ``raw``, finish the frame of it that was started) and
+        complete its journal row with the answer."""
         kind, trace = row.kind, entry.trace
-        raw = encode(request, DIALECT)
         log.info("request %s trace=%s amount_fen=%s", kind.value, trace, amount_fen)
         try:
             faultpoint.reach("before-send", kind.value, self.crash_at)
-            self.link.send(raw)
+            if raw is not None:
+                cast(HoldingLink, self.link).finish()
+            else:
+                self.link.send(encode(request, DIALECT))
             faultpoint.reach("after-send", kind.value, self.crash_at)
             response, response_raw = self._await_response(request)
             self._check_mac(row, response, response_raw)
             result = self._result(row, request, response, entry, original)
         except (LinkError, ProtocolError, KeyboardInterrupt) as exc:
+            if raw is not None:
+                cast(HoldingLink, self.link).withdraw()  # unless its last byte went out
             reason = _safe_reason(exc)
             self.journal.mark(entry.id, EntryState.IN_DOUBT, reason)
             self._saf_queue(entry.id, reason)
