@@ -36,6 +36,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from types import TracebackType
 
+from simulator.timer_slack import tighten_timer_slack
 from terminal.clock import Clock, MonotonicClock
 from terminal.devices import SimulatedDevice
 
@@ -108,6 +109,7 @@ def serve_pty(
     deadlines into waits).
     """
     clock = clock or MonotonicClock()
+    tighten_timer_slack()  # before the reader thread starts: it inherits the setting
     master, slave = os.openpty()
     try:
         make_raw(slave)
@@ -158,6 +160,7 @@ def serve_tcp(
     connected is dropped, as on an unplugged cable.
     """
     clock = clock or MonotonicClock()
+    tighten_timer_slack()  # before the reader thread starts: it inherits the setting
     listener = socket.create_server((host, port), backlog=4)
     try:
         listener.setblocking(False)
