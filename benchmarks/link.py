@@ -26,9 +26,13 @@ Run: ``.venv/bin/python benchmarks/link.py [--sales 20] [--lanes 1,2,4,8,16,32,6
 
    Columns: the median sale time and its ratio to that sale's floor (median and
    the range over all sales); ``host ms`` the host's work before the first byte
-   went out plus after the last byte came in, ``rest ms`` what is left of the
-   time over the floor (the line's and the processes' latency: wake-ups,
-   scheduling) (medians); CPU milliseconds per
+   went out plus after the last byte came in; ``late`` the simulator's own
+   lateness (how long after its last byte was in the serve loop handed the
+   request to the terminal, and how long after the response's last byte was due
+   it handed that over: the test rig's wake-ups, which a terminal's UART does not
+   have); ``rest ms`` what is left of the time over the floor (the pty's and the
+   host's wake-ups, scheduling); ``ratio*`` the ratio without the simulator's
+   lateness: what the host and the OS add to the line (medians); CPU milliseconds per
    sale of the host process and of the simulator process; wake-ups of the
    simulator's serve loop per sale; ``queued`` the milliseconds the threads of
    both processes spent waiting for a CPU during a sale (Linux
@@ -194,7 +198,9 @@ class TimedDevice:
     bytes between frames and the polls and reads while bytes are on the line
     are left out: the sale does not wait for them (they overlap the line or come
     after its end).
-    It also counts its polls: the serve loop polls once each time it wakes.
+    It also counts its polls: the serve loop polls once each time it wakes, and
+    ``late``: how long after its last byte was in (``at``, from the paced line) a
+    request frame was handed to it, the serve loop's own wake-up latency.
     """
 
     def __init__(self, device: SimulatedTerminal) -> None:
@@ -202,16 +208,20 @@ class TimedDevice:
         self.clock = device.clock
         self.processing = 0.0
         self.polls = 0
+        self.late = 0.0
 
     def feed(self, data: bytes, at: float | None = None) -> None:
         # A lone byte inside a frame counts: the host may write a frame's last byte on
         # its own (the link holds it while the journal commits), and the feed of that
         # byte is the one that decodes, books and answers.
         counts = len(data) > 1 or self.device.link.receiving
+        handed = self.clock.now()
         started = time.thread_time()
         self.device.feed(data, at)
         if counts:
             self.processing += time.thread_time() - started
+            if at is not None and not self.device.link.receiving:  # a frame ended here
+                self.late += max(0.0, handed - at)
 
     def poll(self) -> None:
         self.polls += 1
@@ -227,6 +237,24 @@ class TimedDevice:
         self.device.disconnected()
 
 
+class TimedLine(PacedLine):
+    """The paced line, counting how late the serve loop handed over the last bytes of
+    what the terminal sent (``late``): the moment a frame's end is due on the line,
+    the loop should be writing it."""
+
+    def __init__(self, device: TimedDevice, baudrate: int) -> None:
+        super().__init__(device, baudrate)
+        self.late = 0.0
+
+    def read_output(self) -> bytes:
+        queued, started = len(self._outbound), self._out_from
+        now = self.clock.now()
+        out = super().read_output()
+        if out and queued == len(out) and not self._outbound:  # the end of what was queued
+            self.late += max(0.0, now - (started + len(out) * self.byte_time))
+        return out
+
+
 def serve(count: int, baudrate: int, pin: bool) -> None:
     """(Child process) ``count`` paced terminals on their own ptys; paths on stdout, then
     one line of JSON figures for each line read on stdin, until stdin closes."""
@@ -234,7 +262,8 @@ def serve(count: int, baudrate: int, pin: bool) -> None:
         _own_cpu(SIMULATOR_CPU)
     settings = SimulatorSettings()
     devices = [TimedDevice(SimulatedTerminal(settings)) for _ in range(count)]
-    servers = [PtySimulator(PacedLine(d, baudrate)) for d in devices]
+    lines = [TimedLine(d, baudrate) for d in devices]
+    servers = [PtySimulator(line) for line in lines]
     for server in servers:
         server.start()
     print(" ".join(s.path for s in servers), flush=True)
@@ -245,6 +274,7 @@ def serve(count: int, baudrate: int, pin: bool) -> None:
             "cpu_s": time.process_time(),
             "run_delay_s": run_delay(os.getpid()),
             "wakes": sum(d.polls for d in devices),
+            "late_s": sum(d.late for d in devices) + sum(line.late for line in lines),
         }
         print(json.dumps(figures), flush=True)
     for server in servers:
@@ -262,10 +292,16 @@ class Sale:
     sim_cpu: float
     wakes: float
     run_delay: float | None
+    sim_late: float
 
     @property
     def ratio(self) -> float:
         return self.time / self.floor
+
+    @property
+    def ratio_without_rig(self) -> float:
+        """The ratio with the simulator's own lateness taken out (see ``late``)."""
+        return (self.time - self.sim_late) / self.floor
 
 
 def speed(baudrate: int, sales: int, journal_path: str) -> tuple[list[Sale], int]:
@@ -308,6 +344,7 @@ def speed(baudrate: int, sales: int, journal_path: str) -> tuple[list[Sale], int
                     time=elapsed, floor=floor, host=host, host_cpu=cpu,
                     sim_cpu=after["cpu_s"] - before["cpu_s"],
                     wakes=after["wakes"] - before["wakes"], run_delay=waited,
+                    sim_late=after["late_s"] - before["late_s"],
                 ))
         finally:
             journal.close()
@@ -326,7 +363,9 @@ def speed_row(baudrate: int, journal: str, sales: list[Sale], size: int) -> str:
         f"{baudrate:>7} {journal:>7} {size:>5} {ms(s.floor for s in sales):>8.2f} "
         f"{ms(s.time for s in sales):>8.2f} {statistics.median(ratios):>6.3f} "
         f"{min(ratios):>6.3f}-{max(ratios):<6.3f} {ms(s.host for s in sales):>7.2f} "
-        f"{ms(s.time - s.floor - s.host for s in sales):>7.2f} "
+        f"{ms(s.sim_late for s in sales):>5.2f} "
+        f"{ms(s.time - s.floor - s.host - s.sim_late for s in sales):>7.2f} "
+        f"{statistics.median(s.ratio_without_rig for s in sales):>6.3f} "
         f"{ms(s.host_cpu for s in sales):>6.2f}/{ms(s.sim_cpu for s in sales):<6.2f} "
         f"{statistics.median(s.wakes for s in sales):>5.0f} {queued}"
     )
@@ -404,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
               else "host and simulated terminal share the CPUs (no affinity here)")
         print(f"a sale on a paced line, {args.sales} sales a row; ratio = time / floor")
         print(f"{'baud':>7} {'journal':>7} {'bytes':>5} {'floor ms':>8} {'time ms':>8} "
-              f"{'ratio':>6} {'range':^13} {'host ms':>7} {'rest ms':>7} "
+              f"{'ratio':>6} {'range':^13} {'host ms':>7} {'late':>5} {'rest ms':>7} {'ratio*':>6} "
               f"{'cpu ms host/sim':>13} {'wakes':>5} {'queued':>6}")
         for baudrate in (int(b) for b in args.bauds.split(",")):
             for kind in args.journals.split(","):

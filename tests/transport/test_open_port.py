@@ -88,3 +88,12 @@ def test_unknown_url_scheme_is_a_configuration_mistake_not_a_link_failure():
 def test_bad_sim_option_is_a_configuration_mistake_not_a_link_failure():
     with pytest.raises(ConfigError, match="unknown sim:// option colour"):
         open_port("sim://?colour=red")
+
+
+def test_a_socket_port_sends_small_writes_at_once():
+    # The link writes single bytes (an ACK; a frame's last byte once the journal has
+    # committed the request): Nagle's algorithm would hold each until the bridge ACKs.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        host, number = listener.getsockname()[:2]
+        with open_port(f"socket://{host}:{number}") as port:
+            assert port._socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

@@ -12,6 +12,7 @@ This package's ``__init__`` is imported by pyserial before it imports
 from __future__ import annotations
 
 import re
+import socket
 import urllib.parse
 from typing import Any
 
@@ -76,7 +77,7 @@ def open_port(
     # serial_for_url consults the URL handler list, which holds "terminal.transport"
     # because importing the terminal package put it there (this module is part of it).
     try:
-        return serial.serial_for_url(
+        port = serial.serial_for_url(
             url,
             baudrate=baudrate,
             bytesize=bytesize,
@@ -97,6 +98,25 @@ def open_port(
         raise PortUnavailable(url, _reason(exc)) from exc
     except OSError as exc:
         raise PortUnavailable(url, _reason(exc)) from exc
+    _send_small_writes_at_once(port)
+    return port
+
+
+def _send_small_writes_at_once(port: serial.SerialBase) -> None:
+    """Turn Nagle's algorithm off on a ``socket://`` port (pyserial leaves it on).
+
+    The link writes small pieces: an ACK byte, a frame's last byte once the journal
+    has committed the request (:meth:`terminal.link.SerialLink.start`). With Nagle on,
+    a small write waits until the bridge has acknowledged the previous one, up to
+    its delayed-ACK time (40 ms on Linux), on every exchange. pyserial keeps the
+    socket in ``_socket``; any other port has none and is left as it is.
+    """
+    sock = getattr(port, "_socket", None)
+    if isinstance(sock, socket.socket):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError as exc:  # a socket that already failed: its first write will say so
+            raise PortUnavailable(port.port or "socket://", _reason(exc)) from exc
 
 
 def _check_socket_url(url: str) -> None:
