@@ -14,6 +14,7 @@ from terminal.cli.app import app
 from terminal.cli.paths import data_paths
 from terminal.digest_text import parse_hex
 from tests.journal.tamper import tamper
+from tests.leaks.scanner import scan_bytes
 
 runner = CliRunner()
 
@@ -143,6 +144,18 @@ def test_first_admin_is_free_then_every_change_needs_an_admin_password():
         ("operator-add", "done"), ("operator-add", "authorised"), ("operator-add", "done"),
         ("operator-add", "bad-password"), ("operator-remove", "needs-supervisor")]
     assert "boss-pw" not in json.dumps(trail)
+
+
+def test_the_audit_trail_keeps_the_lane_apart_from_staff_known_by_number():
+    # Lane 10008060 and cashier 4000100 joined by one space read as a Luhn-valid number.
+    run("operator", "add", "boss", "--role", "admin", "--password-stdin", stdin="boss-pw\n")
+    added = run("operator", "add", "4000100", "--role", "cashier", "--admin", "boss",
+                "--password-stdin", stdin="boss-pw\ncash-pw\n")
+    assert added.exit_code == 0, added.output
+    assert run("sale", "8.88", "--operator", "4000100").exit_code == 0
+    shown = run("audit")
+    assert shown.exit_code == 0 and "4000100" in shown.stdout
+    assert [str(f) for f in scan_bytes(shown.stdout.encode())] == []
 
 
 def test_locked_operator_is_refused_as_locked_out_until_unlocked():

@@ -26,6 +26,10 @@ from tests.leaks.scanner import Mode, Scan, scan_bytes, scan_paths
 
 SUPERVISOR_PASSWORD = "sue-secret"
 ADMIN_PASSWORD = "boss-secret"
+# Staff known by number, as many shops do: side by side (a void's row, its audit row) or
+# after the lane (the operators' unique key) they read as Luhn-valid card numbers
+# (4000100 700117; 10008060 4000100) unless the journal keeps them apart (schema 7).
+CASHIER_NUMBER, SUPERVISOR_NUMBER, NUMBER_PASSWORD = "4000100", "700117", "num-secret"
 PROFILES = [card.name for card in load_cards()]
 
 
@@ -83,6 +87,9 @@ def busy_day(tmp_path_factory: pytest.TempPathFactory) -> Day:
             stdin=ADMIN_PASSWORD + "\n")
     day.run("operator", "add", "sue", "--role", "supervisor", "--admin", "boss",
             "--password-stdin", stdin=f"{ADMIN_PASSWORD}\n{SUPERVISOR_PASSWORD}\n")
+    for number, role in ((SUPERVISOR_NUMBER, "supervisor"), (CASHIER_NUMBER, "cashier")):
+        day.run("operator", "add", number, "--role", role, "--admin", "boss",
+                "--password-stdin", stdin=f"{ADMIN_PASSWORD}\n{NUMBER_PASSWORD}\n")
     day.run("sign-on")
     # A reader held open all day, as a back-office tool would: SQLite then keeps the
     # journal's write-ahead log on disk (the last connection to close removes it), and
@@ -106,6 +113,9 @@ def busy_day(tmp_path_factory: pytest.TempPathFactory) -> Day:
     day.supervised("refund", "5.00", "--rrn", approved[1]["rrn"], "--reason", "returned")
     day.supervised("refund", "1.00", "--rrn", approved[2]["rrn"], "--reason", "other",
                    "--note", "scratched box", "--json")
+    numbered = day.json("sale", "8.88", "--operator", CASHIER_NUMBER)
+    day.run("void", "--rrn", numbered["rrn"], "--operator", CASHIER_NUMBER, "--supervisor",
+            SUPERVISOR_NUMBER, "--password-stdin", stdin=NUMBER_PASSWORD + "\n")
     preauth = day.json("preauth", "50.00")
     day.run("-v", "preauth", "complete", "55.00", "--rrn", preauth["rrn"], "--print")
     held = day.json("preauth", "20.00", "--card", "contactless")

@@ -186,9 +186,11 @@ def audit_command(
     if as_json:
         out_json([r.to_dict() for r in records])
         return
+    # Two spaces between columns: a card scanner joins digit groups split by one, and a
+    # lane with a cashier's number after it (10008060 4000100) reads as a card number.
     for r in records:
-        out(f"{r.at[:19]} {r.lane} {r.operator or '-':<10} {r.action:<16}"
-            f" by {r.authorised_by or '-':<10} {r.outcome} {r.detail or ''}".rstrip())
+        out(f"{r.at[:19]}  {r.lane}  {r.operator or '-':<10}  {r.action:<16}"
+            f"  by {r.authorised_by or '-':<10}  {r.outcome}  {r.detail or ''}".rstrip())
 
 
 # -- helpers ---------------------------------------------------------------------
