@@ -324,9 +324,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # part of it); a settlement journaled before its field 48 was split keeps its 62
     # digits in its request and its two chain records, which cannot change without
     # rewriting the chain.
-    (
-        *(f"DROP TRIGGER {table}_chain_{op}" for table in CHAINED_COLUMNS
-          for op in ("insert", "update", "delete")),
+    _unchained(
         *_rebuild("entries", """
             id INTEGER PRIMARY KEY,
             lane VARCHAR(8) NOT NULL,
@@ -358,13 +356,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             refund_reason VARCHAR(16),
             refund_note VARCHAR(200),
             alarm VARCHAR(200),
-            simulated SMALLINT"""),
-        "CREATE INDEX entries_rrn ON entries (rrn, kind)",
-        "CREATE INDEX entries_trace ON entries (trace, local_date)",
-        "CREATE INDEX entries_batch ON entries (batch, state)",
-        "CREATE INDEX entries_original ON entries (original_id)",
-        "CREATE INDEX entries_amount ON entries (amount_fen, created_at)",
-        "CREATE INDEX entries_created ON entries (created_at)",
+            simulated SMALLINT""", "entries_rrn", "entries_trace", "entries_batch",
+                  "entries_original", "entries_amount", "entries_created"),
         *_rebuild("operators", """
             id INTEGER PRIMARY KEY,
             lane VARCHAR(8) NOT NULL,
@@ -388,9 +381,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             at VARCHAR(32) NOT NULL,
             detail VARCHAR(400),
             authorised_by VARCHAR(16),
-            entry_id INTEGER"""),
-        "CREATE INDEX audit_at ON audit (at)",
-        *(statement for table in CHAINED_COLUMNS for statement in trigger_statements(table)),
+            entry_id INTEGER""", "audit_at"),
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
