@@ -174,9 +174,12 @@ class Journal:
         which goes only after this returns, the row committed. If it raises, or the
         write fails after it, nothing is recorded and the caller withdraws the frame."""
         with transaction(self._db):
+            counters = self._counters(lane)
             if trace is None:
-                trace = f"{self._next(lane, 'trace', MAX_TRACE):06d}"
-            batch = f"{self._counter(lane, 'batch', 1):06d}"
+                drawn = counters.get("trace", 0) % MAX_TRACE + 1
+                self._set(lane, "trace", drawn)
+                trace = f"{drawn:06d}"
+            batch = f"{counters.get('batch', 1):06d}"
             request = build(trace, batch)
             if on_request is not None:
                 on_request(request)
@@ -407,10 +410,13 @@ class Journal:
         ).fetchone()
         return int(row[0]) if row else default
 
-    def _next(self, lane: str, name: str, modulus: int) -> int:
-        value = self._counter(lane, name, 0) % modulus + 1
-        self._set(lane, name, value)
-        return value
+    def _counters(self, lane: str) -> dict[str, int]:
+        """The lane's trace and batch counters, read at once (what is not there yet, absent)."""
+        rows = self._db.execute(
+            "SELECT name, value FROM counters WHERE lane = ? AND name IN ('trace', 'batch')",
+            (lane,),
+        )
+        return {name: int(value) for name, value in rows}
 
     def _set(self, lane: str, name: str, value: int) -> None:
         updated = self._db.execute(
