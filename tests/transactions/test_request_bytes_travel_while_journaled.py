@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 import serial
 
+import terminal.transactions.client as client_module
 from simulator import SimulatedTerminal, SimulatorSettings
 from simulator.serve import PtySimulator
 from terminal.config import TerminalSettings
+from terminal.errors import ProtocolError
 from terminal.journal import Journal
 from terminal.link import SerialLink
 from terminal.link.frame import encode_frame
@@ -149,3 +151,45 @@ def test_a_frame_held_too_long_by_a_slow_disk_is_sent_again_whole_and_booked_onc
     assert [(e.kind, e.amount) for e in device.ledger.entries()] == [("sale", 700)]
     assert (stats.withdrawn, stats.frames_sent, stats.resends) == (1, 1, 0)
     assert took < pause + 0.9  # no ACK timeout (1 s) was waited out
+
+
+class RecordingLink:
+    """A link that cannot hold a frame's last byte: it only sends whole messages."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    def receive(self, timeout=None) -> bytes:
+        raise AssertionError("nothing was sent, nothing to receive")
+
+
+def _unencodable(monkeypatch) -> None:
+    # A codec fault (a field the dialect cannot write): what cannot be made real here.
+    def refuse(message, dialect="cup"):
+        raise ProtocolError("value does not fit the field", field="42", offset=0)
+
+    monkeypatch.setattr(client_module, "encode", refuse)
+
+
+def test_a_request_that_cannot_be_encoded_is_neither_journaled_nor_sent(
+    terminal, tmp_path, monkeypatch
+):
+    device, path = terminal
+    journal_path = tmp_path / "journal.sqlite3"
+    _unencodable(monkeypatch)
+    with Journal(journal_path) as journal:
+        client, port = _client(path, journal, journal_path)
+        with pytest.raises(ProtocolError, match="field 42"):
+            client.sale(100)
+        port.close()
+        whole = RecordingLink()
+        other = TerminalClient(whole, TerminalSettings(), journal=journal, token_key=KEY)
+        with pytest.raises(ProtocolError, match="field 42"):
+            other.sale(100)
+        assert journal.entries() == []  # no pending row, no reversal prepared
+        assert journal.connection.execute("SELECT COUNT(*) FROM saf").fetchone()[0] == 0
+    assert port.writes == [] and whole.sent == []
+    assert device.ledger.entries() == []

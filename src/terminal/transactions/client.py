@@ -328,7 +328,8 @@ class TerminalClient:
             fresh_keys = True
         extra = self._fields(row, amount_fen, original, reason)
         trace = original.trace if kind is Kind.REVERSAL and original is not None else None
-        started: list[bytes] = []
+        encoded: list[bytes] = []
+        holding = self._holds_last_byte()
         try:
             entry, request = self.journal.begin(
                 self.lane, kind, lambda t, b: self._request(row, extra, t, b, original),
@@ -336,15 +337,15 @@ class TerminalClient:
                 reason=reason if kind is not Kind.REVERSAL else None,
                 operator=self.operator, supervisor=supervisor, refund_reason=refund_reason,
                 refund_note=refund_note, simulated=self._believed_simulated(),
-                on_request=self._start_frame(started),
+                on_request=self._encode_request(encoded, start=holding),
             )
         except BaseException:
-            if started:
+            if encoded and holding:
                 # Not journaled: its frame must never be completed.
                 cast(HoldingLink, self.link).withdraw()
             raise
         result = self._exchange(
-            row, entry, request, amount_fen, original, raw=started[0] if started else None
+            row, entry, request, amount_fen, original, raw=encoded[0], held=holding
         )
         if (
             result.response.code == Rc.MAC_ERROR and row.mac and self.security is not None
@@ -444,45 +445,52 @@ class TerminalClient:
             message, _ = sign(message, keys.mac_key, self.security.mac_algorithm, DIALECT)
         return message
 
-    def _start_frame(self, started: list[bytes]) -> Callable[[Message], None] | None:
-        """The journal's ``on_request`` hook when the link can hold a frame's last byte:
-        the request's frame goes on the line, but that byte, while the journal writes
-        and commits the row (the line's time and the disk's overlap). ``started``
-        receives the encoded request."""
-        link = self.link
-        # Asked by name: isinstance() against a runtime-checkable Protocol costs a
-        # tenth of the host's time before the first byte goes out.
-        if not all(callable(getattr(link, name, None)) for name in _HOLDING):
-            return None
-        link = cast(HoldingLink, link)
+    def _holds_last_byte(self) -> bool:
+        """Whether the link can put a frame on the line but its last byte (asked by name:
+        isinstance() against a runtime-checkable Protocol costs a tenth of the host's
+        time before the first byte goes out)."""
+        return all(callable(getattr(self.link, name, None)) for name in _HOLDING)
 
-        def start(request: Message) -> None:
+    def _encode_request(
+        self, encoded: list[bytes], *, start: bool
+    ) -> Callable[[Message], None]:
+        """The journal's ``on_request`` hook: the request is encoded inside the journal's
+        transaction, so a request that cannot be encoded is never recorded, nor sent.
+        With ``start`` its frame then goes on the line but the last byte, while the
+        journal writes and commits the row (the line's time and the disk's overlap).
+        ``encoded`` receives the bytes."""
+
+        def hook(request: Message) -> None:
             raw = encode(request, DIALECT)
-            link.start(raw)
-            started.append(raw)
+            if start:
+                cast(HoldingLink, self.link).start(raw)
+            encoded.append(raw)
 
-        return start
+        return hook
 
     def _exchange(
         self, row: TransactionType, entry: JournalEntry, request: Message,
         amount_fen: int | None, original: JournalEntry | None, *, raw: bytes | None = None,
+        held: bool = False,
     ) -> TransactionResult:
-        """Send ``request`` (or, with ``raw``, finish the frame of it that was started) and
-        complete its journal row with the answer."""
+        """Send ``request`` (encoded: ``raw``; ``held``: its frame was started, all but the
+        last byte) and complete its journal row with the answer."""
         kind, trace = row.kind, entry.trace
+        if raw is None:
+            raw = encode(request, DIALECT)
         log.info("request %s trace=%s amount_fen=%s", kind.value, trace, amount_fen)
         try:
             faultpoint.reach("before-send", kind.value, self.crash_at)
-            if raw is not None:
+            if held:
                 cast(HoldingLink, self.link).finish()
             else:
-                self.link.send(encode(request, DIALECT))
+                self.link.send(raw)
             faultpoint.reach("after-send", kind.value, self.crash_at)
             response, response_raw = self._await_response(request)
             self._check_mac(row, response, response_raw)
             result = self._result(row, request, response, entry, original)
         except (LinkError, ProtocolError, KeyboardInterrupt) as exc:
-            if raw is not None:
+            if held:
                 cast(HoldingLink, self.link).withdraw()  # unless its last byte went out
             reason = _safe_reason(exc)
             self.journal.mark(entry.id, EntryState.IN_DOUBT, reason)
