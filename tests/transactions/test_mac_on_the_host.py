@@ -3,6 +3,8 @@ MAC fails; keys come from the sign-on, checked, and are dropped when they stop w
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 import serial
 
@@ -129,3 +131,19 @@ def test_a_refused_sign_on_leaves_money_requests_unsent_and_unjournaled(bench):
         bare.sale(100)
     assert [e.kind.value for e in journal.entries()] == ["sign_on"]
     assert [decode(d).mti for d in tap.sent] == ["0800"]
+
+
+def test_working_keys_are_kept_as_bytes_and_text_kept_by_an_older_version_still_serves(bench):
+    client, tap, _, journal = bench
+    client.sign_on()
+    (stored,) = journal.connection.execute("SELECT typeof(working_keys) FROM sessions").fetchone()
+    assert stored == "blob"  # no base64 text beside the lane's digits
+    packed = journal.load_keys(client.lane)
+    journal.connection.execute(  # as the versions before kept them
+        "UPDATE sessions SET working_keys = ?", (base64.b64encode(packed).decode("ascii"),)
+    )
+    again = TerminalClient(tap, TerminalSettings(), journal=journal, token_key=KEY,
+                           security=Security())
+    tap.sent.clear()
+    assert again.sale(500).approved
+    assert [decode(data).mti for data in tap.sent] == ["0200"]  # the kept keys served
