@@ -7,6 +7,8 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -73,11 +75,31 @@ def terminal() -> Iterator[tuple[SimulatedTerminal, str]]:
     device.ledger.close()
 
 
-def _client(path: str, journal: Journal, journal_path: Path):
-    raw = serial.Serial(path, timeout=0.05)
-    port = WatchingPort(raw, journal_path)
-    return TerminalClient(SerialLink(port), TerminalSettings(), journal=journal,
-                          token_key=KEY), port
+@contextmanager
+def _lane(terminal, tmp_path: Path, journal_class: type[Journal] = Journal) -> Iterator[Lane]:
+    """A host on the simulator's pty, with a journal file, watched at every write."""
+    device, path = terminal
+    journal_path = tmp_path / "journal.sqlite3"
+    with journal_class(journal_path) as journal:
+        port = WatchingPort(serial.Serial(path, timeout=0.05), journal_path)
+        client = TerminalClient(SerialLink(port), TerminalSettings(), journal=journal,
+                                token_key=KEY)
+        try:
+            yield Lane(device, journal, client, port)
+        finally:
+            port.close()
+
+
+@dataclass
+class Lane:
+    device: SimulatedTerminal
+    journal: Journal
+    client: TerminalClient
+    port: WatchingPort
+
+    def booked(self) -> list[tuple[str, int]]:
+        """What the simulated acquirer booked: (kind, amount) per entry."""
+        return [(entry.kind, entry.amount) for entry in self.device.ledger.entries()]
 
 
 def _bad_frames(device: SimulatedTerminal, expected: int) -> int:
@@ -91,44 +113,36 @@ def _bad_frames(device: SimulatedTerminal, expected: int) -> int:
 def test_a_request_frame_is_written_before_its_row_commits_and_completed_only_after(
     terminal, tmp_path
 ):
-    device, path = terminal
-    journal_path = tmp_path / "journal.sqlite3"
-    with Journal(journal_path) as journal:
-        client, port = _client(path, journal, journal_path)
-        result = client.sale(1234)
-        port.close()
+    with _lane(terminal, tmp_path) as lane:
+        result = lane.client.sale(1234)
     assert result.approved
-    frame_writes = [(data, rows) for data, rows in port.writes if data not in (b"\x06",)]
+    frame_writes = [(data, rows) for data, rows in lane.port.writes if data != b"\x06"]
     (head, rows_at_head), (tail, rows_at_tail) = frame_writes
     assert head[0] == 0x02 and len(tail) == 1
     frame = head + tail
     assert frame == encode_frame(frame[3:-2])  # one whole, good frame in two writes
     assert rows_at_head == []  # the bytes left while the row was being written
     assert rows_at_tail == [(int(result.trace), "pending")]  # the last one after the commit
-    assert [(e.kind, e.amount) for e in device.ledger.entries()] == [("sale", 1234)]
+    assert lane.booked() == [("sale", 1234)]
 
 
 def test_a_request_the_journal_cannot_record_is_spoiled_on_the_line_and_never_booked(
     terminal, tmp_path
 ):
-    device, path = terminal
-    journal_path = tmp_path / "journal.sqlite3"
-    with Journal(journal_path) as journal:
-        client, port = _client(path, journal, journal_path)
-        journal.connection.execute(
+    with _lane(terminal, tmp_path) as lane:
+        lane.journal.connection.execute(
             "CREATE TEMP TRIGGER disk_full BEFORE INSERT ON entries"
             " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
         )
         with pytest.raises(sqlite3.DatabaseError, match="disk is full"):
-            client.sale(500)
-        assert _bad_frames(device, 1) == 1  # the terminal NAKed the spoiled frame
-        assert journal.entries() == [] and device.ledger.entries() == []
-        assert client.link.endpoint.stats.withdrawn == 1
-        journal.connection.execute("DROP TRIGGER disk_full")
-        again = client.sale(500)
-        port.close()
+            lane.client.sale(500)
+        assert _bad_frames(lane.device, 1) == 1  # the terminal NAKed the spoiled frame
+        assert lane.journal.entries() == [] and lane.booked() == []
+        assert lane.client.link.endpoint.stats.withdrawn == 1
+        lane.journal.connection.execute("DROP TRIGGER disk_full")
+        again = lane.client.sale(500)
     assert again.approved
-    assert [(e.kind, e.amount) for e in device.ledger.entries()] == [("sale", 500)]
+    assert lane.booked() == [("sale", 500)]
 
 
 @pytest.mark.parametrize("pause", [0.15, 0.3], ids=["past-half-the-gap", "past-the-gap"])
@@ -137,18 +151,14 @@ def test_a_frame_held_too_long_by_a_slow_disk_is_sent_again_whole_and_booked_onc
 ):
     # Past half the 200 ms byte-gap limit the terminal may drop the frame as stalled
     # (past the limit it does): the frame is spoiled and sent again whole, at once.
-    device, path = terminal
-    journal_path = tmp_path / "journal.sqlite3"
-    with SlowJournal(journal_path) as journal:
-        journal.pause = pause
-        client, port = _client(path, journal, journal_path)
+    with _lane(terminal, tmp_path, SlowJournal) as lane:
+        lane.journal.pause = pause
         started = time.monotonic()
-        result = client.sale(700)
+        result = lane.client.sale(700)
         took = time.monotonic() - started
-        port.close()
-    stats = client.link.endpoint.stats
+    stats = lane.client.link.endpoint.stats
     assert result.approved
-    assert [(e.kind, e.amount) for e in device.ledger.entries()] == [("sale", 700)]
+    assert lane.booked() == [("sale", 700)]
     assert (stats.withdrawn, stats.frames_sent, stats.resends) == (1, 1, 0)
     assert took < pause + 0.9  # no ACK timeout (1 s) was waited out
 
@@ -177,19 +187,14 @@ def _unencodable(monkeypatch) -> None:
 def test_a_request_that_cannot_be_encoded_is_neither_journaled_nor_sent(
     terminal, tmp_path, monkeypatch
 ):
-    device, path = terminal
-    journal_path = tmp_path / "journal.sqlite3"
     _unencodable(monkeypatch)
-    with Journal(journal_path) as journal:
-        client, port = _client(path, journal, journal_path)
+    with _lane(terminal, tmp_path) as lane:
         with pytest.raises(ProtocolError, match="field 42"):
-            client.sale(100)
-        port.close()
+            lane.client.sale(100)
         whole = RecordingLink()
-        other = TerminalClient(whole, TerminalSettings(), journal=journal, token_key=KEY)
+        other = TerminalClient(whole, TerminalSettings(), journal=lane.journal, token_key=KEY)
         with pytest.raises(ProtocolError, match="field 42"):
             other.sale(100)
-        assert journal.entries() == []  # no pending row, no reversal prepared
-        assert journal.connection.execute("SELECT COUNT(*) FROM saf").fetchone()[0] == 0
-    assert port.writes == [] and whole.sent == []
-    assert device.ledger.entries() == []
+        assert lane.journal.entries() == []  # no pending row, no reversal prepared
+        assert lane.journal.connection.execute("SELECT COUNT(*) FROM saf").fetchone()[0] == 0
+    assert lane.port.writes == [] and whole.sent == [] and lane.booked() == []
