@@ -135,7 +135,7 @@ PINNED = hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2
 def _own_cpu(cpu: int) -> bool:
     """Keep this process (and the threads it starts) on ``cpu``; False where that cannot
     be asked (not Linux, or fewer than two CPUs)."""
-    if not PINNED or not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2:
+    if not PINNED:
         return False
     try:
         os.sched_setaffinity(0, {cpu})

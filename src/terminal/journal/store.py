@@ -412,12 +412,6 @@ class Journal:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _counter(self, lane: str, name: str, default: int) -> int:
-        row = self._db.execute(
-            "SELECT value FROM counters WHERE lane = ? AND name = ?", (lane, name)
-        ).fetchone()
-        return int(row[0]) if row else default
-
     def _counters(self, lane: str) -> dict[str, int]:
         """The lane's trace and batch counters, read at once (what is not there yet, absent)."""
         rows = self._db.execute(
