@@ -3,8 +3,21 @@
 :class:`ReplayTerminal` is a :class:`~simulator.linked.LinkedDevice` like
 :class:`~simulator.device.SimulatedTerminal`, with the same link state machine,
 but its answers come from a trace file (:mod:`terminal.trace`) instead of the
-virtual acquirer: the n-th request the POS sends gets the frames the terminal
-sent after the n-th request of the recording, after the same delay.
+virtual acquirer.
+
+Which recorded answer (:mod:`simulator.recording`): a live request gets the
+frames the terminal sent after the earliest recorded request not yet played
+*of the same kind* (same MTI, processing code 3, 60.1 message type and
+catalogue row), after the same delay. The developer's POS need not send the
+recorded sequence: an echo test, a balance enquiry or a retry the field
+session did not have takes nothing from the sale after it, and recorded
+exchanges of other kinds wait in order for later requests. A live request whose
+kind the recording holds no more of gets no answer (the host times out, as
+against a silent terminal), never another kind's answer; so does a request that
+does not decode, which no recorded answer can be said to fit. Each is logged
+as a warning naming its kind and what the recording still holds, and counted
+(:attr:`ReplayTerminal.unanswered`); :meth:`ReplayTerminal.final_report` says
+by kind what was not played and what got no answer.
 
 Fields a recorded response echoed from its request (trace 11, terminal and
 merchant ids 41/42, processing code 3, amount 4) are set to the live request's
@@ -20,22 +33,34 @@ Working keys and MACs (:mod:`simulator.resign`): the recorded keys are under
 the field terminal's master key and the recorded MACs cover card data the
 trace holds masked, so by default the replay re-keys each sign-on under this
 host's master key and re-signs every MAC'd response over the bytes it sends.
-A response whose MAC failed in the field (the trace's verdict ``bad``) keeps
-its recorded MAC and fails again. With ``keep_macs`` fields 62 and 64 are
-played as recorded, so every MAC'd response fails here. Card data stays
-masked either way: the replay never reconstructs a card number.
+A live sign-on is answered by the replay itself, with fresh keys, unless the
+recording's first unplayed exchange that is a sign-on or a money message is a
+sign-on (that one is played). A response whose MAC failed in the field (the
+trace's verdict ``bad``) keeps its recorded MAC and fails again. With
+``keep_macs`` fields 62 and 64 are played as recorded, so every MAC'd response
+fails here, and the replay answers nothing by itself. Card data stays masked
+either way: the replay never reconstructs a card number.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from simulator.config import SimulatorSettings
 from simulator.linked import LinkedDevice
+from simulator.recording import (
+    UNDECODED,
+    Answer,
+    Exchange,
+    Recording,
+    RequestKind,
+    counted,
+    decoded,
+    exchanges_of,
+)
 from simulator.resign import BAD, Resigner
 from terminal.clock import Clock
 from terminal.errors import ProtocolError
@@ -50,43 +75,6 @@ log = logging.getLogger("simulator.replay")
 
 #: Fields a response takes from its request when it answers that request.
 ECHOED_FIELDS = (3, 4, 11, 41, 42)
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A frame the terminal sent: seconds after the request, its DATA, the MAC verdict."""
-
-    delay: float
-    data: bytes
-    mac: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """A request the POS sent and what the terminal answered."""
-
-    request: bytes
-    responses: tuple[Answer, ...]
-
-
-def exchanges_of(trace: TraceFile) -> list[Exchange]:
-    """The recorded exchanges: each POS frame with the terminal frames up to the next one."""
-    result: list[Exchange] = []
-    request: bytes | None = None
-    sent_at = 0.0
-    answers: list[Answer] = []
-    for record in trace.frames():
-        if record.direction == "tx":
-            if request is not None:
-                result.append(Exchange(request, tuple(answers)))
-            request, sent_at, answers = record.data, record.t, []
-        elif request is None:
-            log.info("terminal frame before any request in the trace: not replayed")
-        else:
-            answers.append(Answer(max(0.0, record.t - sent_at), record.data, record.mac))
-    if request is not None:
-        result.append(Exchange(request, tuple(answers)))
-    return result
 
 
 class ReplayTerminal(LinkedDevice):
@@ -112,26 +100,41 @@ class ReplayTerminal(LinkedDevice):
         super().__init__(timers or self.settings.link, clock)
         self.dialect = trace.dialect
         self.keep_timing = keep_timing
-        self._script = deque(exchanges_of(trace))
-        #: Requests received after the recording ran out (answered with silence).
-        self.unanswered = 0
+        self._recording = Recording(exchanges_of(trace), self.dialect)
+        #: Live requests that got no answer, by kind in plain words.
+        self.unanswered_kinds: Counter[str] = Counter()
+        #: Live requests the replay answered itself, outside the recording (keys).
+        self.own_answers = 0
         #: The replay's key office; ``None`` when MACs are played as recorded.
         self.resigner: Resigner | None = None
         if not keep_macs and self.dialect == "cup":
-            self.resigner = Resigner(self.settings, batch=_first_batch(self._script, self.dialect),
-                                     wall_time=wall_time)
+            self.resigner = Resigner(
+                self.settings, batch=_first_batch(self._recording), wall_time=wall_time
+            )
         elif not keep_macs:
             log.warning("a %s trace: MACs are played as recorded", self.dialect)
 
     @property
     def remaining(self) -> int:
         """Recorded exchanges not yet played."""
-        return len(self._script)
+        return len(self._recording)
+
+    @property
+    def unanswered(self) -> int:
+        """Live requests that got no answer (no recorded exchange of their kind left, or
+        they did not decode)."""
+        return self.unanswered_kinds.total()
+
+    def unplayed(self) -> Counter[str]:
+        """Recorded exchanges not yet played, by kind in plain words, in recorded order."""
+        return self._recording.held()
 
     def summary(self) -> str:
-        """What the replay does with keys and MACs, said plainly for its operator."""
-        bad = sum(a.mac == BAD for e in self._script for a in e.responses)
-        head = f"{len(self._script)} recorded exchange(s)"
+        """What the replay holds and does with keys and MACs, said plainly for its operator."""
+        bad = sum(a.mac == BAD for e in self._recording.exchanges() for a in e.responses)
+        held = counted(self.unplayed())
+        head = f"{self.remaining} recorded exchange(s)" + (f" ({held})" if held else "")
+        head += ", each live request answered from the next recorded one of its kind"
         if self.resigner is None:
             return (f"{head}; working keys and MACs played as recorded: a MAC'd response "
                     "will not verify here; every answer is marked as the simulator's")
@@ -140,34 +143,63 @@ class ReplayTerminal(LinkedDevice):
                 f"MACs re-signed over the bytes sent{kept}; card data stays masked; every "
                 "answer is marked as the simulator's: no money moves")
 
+    def final_report(self) -> str:
+        """What was played and what was not, by kind, for the operator when the replay ends."""
+        total = self._recording.total
+        if self.remaining:
+            played = (f"{self.remaining} of {total} recorded exchange(s) not played: "
+                      f"{counted(self.unplayed())}")
+        else:
+            played = f"all {total} recorded exchange(s) played"
+        if self.unanswered:
+            answered = (f"{self.unanswered} live request(s) got no answer: "
+                        f"{counted(self.unanswered_kinds)}")
+        else:
+            answered = "no live request went unanswered"
+        own = (f"; {self.own_answers} answered by the replay itself (working keys)"
+               if self.own_answers else "")
+        return f"{played}; {answered}{own}"
+
     # -- the answers ---------------------------------------------------------------
 
     def _answer(self, data: bytes) -> list[tuple[float, bytes]]:
-        live = _decoded(data, self.dialect)
-        if self.resigner is not None and live is not None:
-            own = self.resigner.own_answer(live, next_recorded=self._next_request())
-            if own is not None:
-                return [(0.0, self.resigner.seal(own))]
-        if not self._script:
-            self.unanswered += 1
-            log.warning("request beyond the end of the recording: no answer")
+        try:
+            live = decode(data, self.dialect)
+        except ProtocolError as exc:
+            self.unanswered_kinds[UNDECODED] += 1
+            log.warning("a request that does not decode (%s) has no answer: no recorded one "
+                        "can be said to be of its kind", exc)
             return []
-        exchange = self._script.popleft()
+        kind = RequestKind.of(live)
+        if self.resigner is not None:
+            own = self.resigner.own_answer(
+                live, next_recorded=self._recording.next_bearing_on_keys(kind)
+            )
+            if own is not None:
+                self.own_answers += 1
+                return [(0.0, self.resigner.seal(own))]
+        taken = self._recording.take(kind)
+        if taken is None:
+            self.unanswered_kinds[kind.words] += 1
+            held = counted(self.unplayed())
+            log.warning(
+                "%s has no recorded answer left: no answer; the recording %s", kind,
+                f"still holds {held}" if held else "is played out",
+            )
+            return []
+        exchange, recorded = taken
         return [
-            (answer.delay if self.keep_timing else 0.0,
-             self._replayed(exchange.request, answer, live))
+            (answer.delay if self.keep_timing else 0.0, self._replayed(recorded, answer, live))
             for answer in exchange.responses
         ]
 
-    def _replayed(self, recorded_request: bytes, answer: Answer, live: Message | None) -> bytes:
-        """The recorded ``answer`` fitted to the ``live`` request, keys and MAC sealed."""
-        old = _decoded(recorded_request, self.dialect)
-        response = _decoded(answer.data, self.dialect)
-        if old is None or response is None or live is None:
+    def _replayed(self, recorded: Message, answer: Answer, live: Message) -> bytes:
+        """The recorded ``answer`` (to ``recorded``) fitted to the ``live`` request, keys and
+        MAC sealed."""
+        response = decoded(answer.data, self.dialect)
+        if response is None:
             return answer.data
-        if old.mti != live.mti:
-            log.warning("live request %s where the recording has %s", live.mti, old.mti)
-        patched = _echoing(old, response, live)
+        patched = _echoing(recorded, response, live)
         patched = patched.with_fields(
             {SIMULATOR_FIELD: with_simulator_mark(patched.get(SIMULATOR_FIELD))}
         )
@@ -177,9 +209,6 @@ class ReplayTerminal(LinkedDevice):
             return self.resigner.seal(self.resigner.rekey(live, patched), answer.mac)
         except ProtocolError:
             return answer.data
-
-    def _next_request(self) -> Message | None:
-        return _decoded(self._script[0].request, self.dialect) if self._script else None
 
 
 def _echoing(old: Message, response: Message, live: Message) -> Message:
@@ -200,22 +229,14 @@ def _echoing(old: Message, response: Message, live: Message) -> Message:
     return response.with_fields(updates, **changes)
 
 
-def _decoded(data: bytes, dialect: str) -> Message | None:
-    try:
-        return decode(data, dialect)
-    except ProtocolError:
-        return None
-
-
-def _first_batch(script: deque[Exchange], dialect: str) -> int | None:
+def _first_batch(recording: Recording) -> int | None:
     """The batch of the recording's first request that names one (60.2), as a number.
 
     The replay's own sign-on answers with it, so a host that signs on with the
     replay outside the recording carries on in the recorded batch.
     """
-    for exchange in script:
-        request = _decoded(exchange.request, dialect)
-        field60 = request.get(60) if request is not None else None
+    for request in recording.requests():
+        field60 = request.get(60)
         batch = field60.get("batch") if isinstance(field60, Mapping) else None
         if isinstance(batch, str) and batch.isdigit() and int(batch) > 0:
             return int(batch)

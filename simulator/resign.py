@@ -78,6 +78,11 @@ class Resigner:
         sign-on) gets an approval with fresh keys; a MAC'd request while the
         replay has issued no keys gets ``A0``, as from a terminal that restarted,
         which makes the host sign on and send it again.
+
+        ``next_recorded`` is the recorded request that decides the sign-on: the
+        first unplayed one that is of the live request's kind or a money message
+        (:meth:`simulator.recording.Recording.next_bearing_on_keys`), so that an
+        echo test recorded before the sign-on does not hide it.
         """
         if _kind(live) is Kind.SIGN_ON and (
             next_recorded is None or _kind(next_recorded) is not Kind.SIGN_ON

@@ -9,9 +9,6 @@ laptop: another data directory and another master key, ``terminal simulate
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +19,7 @@ from typer.testing import CliRunner
 from terminal.cli.app import app
 from terminal.trace import read_trace
 from tests.lane import add_staff
+from tests.trace.replay_rig import simulate
 
 FIELD_KEY = "00112233445566778899AABBCCDDEEFF"
 LAPTOP_KEY = "FEDCBA98765432100123456789ABCDEF"
@@ -80,21 +78,9 @@ class Site:
 def _simulate(site: Site, *options: str) -> Iterator[tuple[str, list[str]]]:
     """``terminal simulate --pty OPTIONS`` in its own process, under ``site``'s config;
     yields the pty's path and a list that holds the process's stderr once it stopped."""
-    env = {**os.environ, "TERMINAL_CONFIG": str(site.config),
-           "TERMINAL_DATA_DIR": str(site.data)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "terminal", "simulate", "--pty", *options],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
-    stderr: list[str] = []
-    try:
-        line = process.stdout.readline()
-        assert line.startswith("Simulated terminal on "), line
-        yield line.split()[3], stderr
-    finally:
-        process.terminate()
-        stderr.append(process.communicate(timeout=10)[1])
-    assert process.returncode == 0, stderr[0]
+    env = {"TERMINAL_CONFIG": str(site.config), "TERMINAL_DATA_DIR": str(site.data)}
+    with simulate(*options, env=env) as served:
+        yield served
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ of which end it cleanly with exit code 0.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sqlite3
@@ -72,8 +73,9 @@ def simulate(
     replay: Annotated[
         Path | None,
         typer.Option("--replay", metavar="FILE",
-                     help="Answer as recorded in this trace (terminal --trace) instead; "
-                          "working keys and MACs are re-issued with this host's master key."),
+                     help="Answer as recorded in this trace (terminal --trace) instead: each "
+                          "request from the next recorded exchange of its kind; working keys "
+                          "and MACs are re-issued with this host's master key."),
     ] = None,
     keep_macs: Annotated[
         bool,
@@ -110,8 +112,9 @@ def simulate(
     if replay is None:
         ledger = _books(chosen.data, ledger)
         _check_writable(ledger)  # before anything is served
+    replaying = None
     if replay is not None:
-        device = _build_replay(replay, chosen.data, keep_macs=keep_macs)
+        device = replaying = _build_replay(replay, chosen.data, keep_macs=keep_macs)
         books = None
     else:
         # Opening the books (SQLite) at build time also proves a configured ledger usable.
@@ -132,7 +135,9 @@ def simulate(
         started.set()
         _announce(address)
 
-    with _stop_on_signals(stop):
+    # -v (here or before the command) logs them already, through the root logger.
+    logged = verbose or logging.getLogger().getEffectiveLevel() <= logging.INFO
+    with _stop_on_signals(stop), _replay_warnings_shown(replaying is not None and not logged):
         try:
             if pty:
                 serve_pty(device, stop=stop, on_ready=announce)
@@ -149,6 +154,8 @@ def simulate(
             if books is not None:
                 raise Failure(f"ledger error: ledger file {books}: {reason}") from None
             raise Failure(f"the simulated terminal stopped: {reason}") from None
+    if replaying is not None:
+        err(f"Replay ended: {replaying.final_report()}.")
     err("Simulated terminal stopped.")
 
 
@@ -222,6 +229,33 @@ def _build_replay(trace_file: Path, config: dict[str, Any], *, keep_macs: bool) 
     device = ReplayTerminal(read_trace(trace_file), settings=settings, keep_macs=keep_macs)
     err(f"Replaying {trace_file}: {device.summary()}.")
     return device
+
+
+@contextmanager
+def _replay_warnings_shown(shown: bool) -> Iterator[None]:
+    """While ``shown``, print the replay's warnings on stderr as they happen, without ``-v``.
+
+    A live request the recording holds no answer for is what the developer
+    replaying a field session must see at once: their POS only times out, a
+    minute later. With ``-v`` the log handler prints them already.
+    """
+    if not shown:
+        yield
+        return
+    handler = _ErrHandler(logging.WARNING)
+    logger = logging.getLogger("simulator.replay")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+class _ErrHandler(logging.Handler):
+    """Log records written with :func:`err`, as ``replay: <message>``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err(f"replay: {record.getMessage()}")
 
 
 def _check_writable(path: Path) -> None:
