@@ -27,7 +27,7 @@ from terminal.protocol import decode, encode
 from terminal.protocol.message import Message, Tpdu
 from terminal.protocol.response_codes import Rc
 
-__all__ = ["SimulatedTerminal"]
+__all__ = ["SimulatedTerminal", "decode_failure"]
 
 log = logging.getLogger("simulator")
 
@@ -77,9 +77,13 @@ class SimulatedTerminal(LinkedDevice):
         except ProtocolError as exc:
             request = _envelope_of(data, exc)
             if request is None:
-                log.warning("request dropped, not even its MTI could be read: %s", _where(exc))
+                log.warning(
+                    "request dropped, not even its MTI could be read: %s", decode_failure(exc)
+                )
                 return None
-            log.warning("request %s does not decode (%s): answering 30", request.mti, _where(exc))
+            log.warning(
+                "request %s does not decode (%s): answering 30", request.mti, decode_failure(exc)
+            )
             response = self.terminal.reject(request, self._wall_time(), Rc.FORMAT_ERROR)
         else:
             response = self.terminal.handle(request, self._wall_time(), raw=data)
@@ -96,7 +100,7 @@ class SimulatedTerminal(LinkedDevice):
             return None
 
 
-def _where(error: ProtocolError) -> str:
+def decode_failure(error: ProtocolError) -> str:
     """Where and why a request failed to decode, safe to log.
 
     Only ``field``, ``offset`` and ``reason``: ``str(error)`` carries a hex

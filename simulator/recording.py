@@ -109,7 +109,7 @@ def exchanges_of(trace: TraceFile) -> list[Exchange]:
 class RequestKind:
     """What a live request must share with a recorded one to get its answers.
 
-    Two kinds are the same when all four fields are equal: a request without
+    Two kinds are the same when all their fields are equal: a request without
     field 3 is never answered from one with it, nor the other way round.
     """
 
@@ -123,6 +123,7 @@ class RequestKind:
 
     @classmethod
     def of(cls, message: Message) -> RequestKind:
+        """The kind of the (decoded) request ``message``."""
         sub60 = message.get(60)
         message_type = sub60.get("message_type") if isinstance(sub60, Mapping) else None
         processing_code = message.get(3)

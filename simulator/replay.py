@@ -50,6 +50,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from simulator.config import SimulatorSettings
+from simulator.device import decode_failure
 from simulator.linked import LinkedDevice
 from simulator.recording import (
     UNDECODED,
@@ -168,7 +169,7 @@ class ReplayTerminal(LinkedDevice):
         except ProtocolError as exc:
             self.unanswered_kinds[UNDECODED] += 1
             log.warning("a request that does not decode (%s) has no answer: no recorded one "
-                        "can be said to be of its kind", exc)
+                        "can be said to be of its kind", decode_failure(exc))
             return []
         kind = RequestKind.of(live)
         if self.resigner is not None:

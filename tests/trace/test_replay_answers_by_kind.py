@@ -17,16 +17,18 @@ import logging
 import pytest
 from typer.testing import CliRunner
 
+from simulator import load_cards
 from simulator.recording import UNDECODED, RequestKind
 from simulator.replay import ReplayTerminal, exchanges_of
 from simulator.serve import PtySimulator
 from terminal.cli.app import app
 from terminal.clock import FakeClock
+from terminal.errors import ProtocolError
 from terminal.link import ACK, decode_frame, encode_frame
 from terminal.protocol import Message, decode, encode
 from terminal.trace import read_trace
 from tests.lane import add_staff, password
-from tests.simulator.sim_requests import network, reversal, transaction
+from tests.simulator.sim_requests import network, reversal, sale, transaction
 from tests.trace.replay_rig import record, simulate
 
 SALE = ["sale", "12.34"]
@@ -149,6 +151,25 @@ def test_a_request_that_does_not_decode_gets_no_answer_and_takes_nothing_from_th
     sale = pos.ask(_live(_recorded_requests(trace)[0], "000105"))
     assert sale is not None and _money(sale) == _recorded_money(recorded[0])
     assert pos.device.unanswered_kinds == {UNDECODED: 1}
+
+
+def test_a_request_that_does_not_decode_is_logged_without_the_card_number_around_the_fault(
+    tmp_path, caplog
+):
+    trace, _ = record(tmp_path, SALE)
+    pan = load_cards()["approved"].pan
+    data = bytearray(encode(sale(f2=pan)))
+    after_pan = data.index(bytes.fromhex(pan)) + len(pan) // 2
+    data[after_pan] = 0xAA  # field 3 right after the card number: not BCD
+    with pytest.raises(ProtocolError) as raised:
+        decode(bytes(data))
+    spaced = bytes.fromhex(pan).hex(" ")
+    assert spaced in str(raised.value)  # the error's own text shows the bytes around it
+    pos = _replay(trace, keep_macs=True)
+    with caplog.at_level(logging.WARNING, logger="simulator.replay"):
+        assert pos.ask(bytes(data)) is None
+    assert "does not decode (field 3" in caplog.text
+    assert spaced not in caplog.text and pan not in caplog.text
 
 
 def test_a_sign_on_recorded_after_an_echo_test_is_played_not_answered_by_the_replay(tmp_path):
