@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from terminal.database import transaction
-from terminal.journal import audit
+from terminal.journal import audit, grants
 from terminal.journal.store import Journal
 from terminal.transactions.rules import Refused, Rule
 
@@ -124,6 +124,10 @@ class Operators:
         Raises :class:`~terminal.transactions.rules.Refused` with
         ``needs-supervisor`` (no name, unknown, or too low a role), ``locked-out`` or
         ``bad-password``. The fifth wrong password in a row locks the operator.
+
+        A good password writes the grant (:mod:`terminal.journal.grants`) that one
+        supervised transaction of ``action`` (:data:`terminal.transactions.rules.SUPERVISED`)
+        spends within :data:`~terminal.transactions.rules.GRANT_WINDOW`.
         """
         who = operator or name
         if not name:
@@ -163,7 +167,7 @@ class Operators:
                 db.execute("UPDATE operators SET failures = 0, updated_at = ? WHERE id = ?",
                            (self._now().isoformat(), row["id"]))
             audit.write(db, self.lane, self._now(), operator=who, action=action,
-                        authorised_by=name, outcome="authorised")
+                        authorised_by=name, outcome=grants.AUTHORISED)
         return _operator(self._row(name))
 
     def on_duty(self, name: str | None, *, action: str) -> Operator | None:

@@ -22,6 +22,9 @@ from terminal.bringup import (
     run_suite,
 )
 from terminal.cli.app import app
+from terminal.config import TerminalSettings
+from terminal.journal import Journal
+from terminal.operators import Operators, Role
 from tests.simulator_process import simulator_process
 
 ORDER = ["port", "link", "sign_on", "echo", "sale_void", "printer_status", "receipt"]
@@ -106,6 +109,21 @@ def test_no_operator_response_is_a_skip_not_a_device_fault(tmp_path):
     assert sale.outcome is Outcome.SKIP and "no operator response" in sale.hint
     assert not report.passed
     assert all(c.outcome is Outcome.PASS for c in report.checks[:4])
+
+
+def test_on_a_lane_with_operators_the_test_sale_stands_and_the_hint_says_who_voids_it(tmp_path):
+    journal = Journal(tmp_path / "journal.sqlite3")
+    staff = Operators(journal, TerminalSettings().terminal_id)
+    staff.add("boss", Role.ADMIN, "admin-pw", by=None)
+    try:
+        report = run_suite(BenchSettings(port=f"sim://?ledger={tmp_path / 'books.sqlite'}",
+                                         journal=journal, transcripts=tmp_path / "t"))
+        sale = next(c for c in report.checks if c.name == "sale_void")
+        assert sale.outcome is Outcome.FAIL
+        assert "this lane has operators" in sale.hint and "--supervisor ID" in sale.hint
+        assert [e.kind.value for e in journal.entries()][-1] == "sale"  # no void went out
+    finally:
+        journal.close()
 
 
 def test_measurements_keep_or_break_their_limits():

@@ -32,10 +32,11 @@ from terminal.cli.parameters import (
 )
 from terminal.cli.paths import choose_config, data_paths, default_config_path
 from terminal.cli.transact import _run
+from terminal.protocol.catalogue import Kind
 from terminal.transactions.amount import parse_yuan
 from terminal.transactions.client import TerminalClient
 from terminal.transactions.result import TransactionResult
-from terminal.transactions.rules import RefundReason, Refused, check_reason
+from terminal.transactions.rules import SUPERVISED, RefundReason, Refused, check_reason
 
 __all__ = ["register"]
 
@@ -63,7 +64,7 @@ def void(original: Original, link: Link, slips: Slips, authority: Authority) -> 
     before anything is sent (exit 4 with the rule when they refuse)."""
     _reference(original)
     cashier = cashier_for("void", link.config, authority.operator)
-    boss = _supervisor("void", link, authority, cashier)
+    boss = _supervisor(SUPERVISED[Kind.VOID], link, authority, cashier)
     _run(lambda c: c.void(**original.reference(), supervisor=boss), link, slips=slips,
          operator=cashier)
 
@@ -96,7 +97,7 @@ def refund(
     except Refused as exc:
         raise Failure(exc.message, EXIT_USAGE) from None
     cashier = cashier_for("refund", link.config, authority.operator)
-    boss = _supervisor("refund", link, authority, cashier)
+    boss = _supervisor(SUPERVISED[Kind.REFUND], link, authority, cashier)
     _run(lambda c: c.refund(fen, **original.reference(), reason=reason, note=note,
                             supervisor=boss),
          link, slips=slips, operator=cashier)
@@ -144,7 +145,7 @@ def preauth(
     elif action == "complete":
         send(lambda c: c.preauth_complete(fen, **original.reference()))
     else:
-        boss = _supervisor("preauth void", link, authority, cashier)
+        boss = _supervisor(SUPERVISED[Kind.COMPLETION_VOID], link, authority, cashier)
         send(lambda c: c.completion_void(**original.reference(), supervisor=boss))
 
 
@@ -166,8 +167,8 @@ def settle(link: LinkNoCard, slips: Slips, authority: Authority) -> None:
 
     Needs ``--supervisor`` and their password."""
     cashier = cashier_for("settle", link.config, authority.operator)
-    _supervisor("settle", link, authority, cashier)
-    _run(lambda c: c.settle(), link, slips=slips, operator=cashier)
+    boss = _supervisor(SUPERVISED[Kind.SETTLEMENT], link, authority, cashier)
+    _run(lambda c: c.settle(supervisor=boss), link, slips=slips, operator=cashier)
 
 
 @grouped

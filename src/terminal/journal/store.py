@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from terminal.card_data import ProtectedPan
 from terminal.database import open_database, transaction
 from terminal.errors import TerminalError
-from terminal.journal import saf
+from terminal.journal import grants, saf
 from terminal.journal.chain import CODE_COLUMNS, FUNCTIONS
 from terminal.journal.entry import EntryState, JournalEntry
 from terminal.journal.schema import MIGRATIONS
@@ -40,6 +40,7 @@ from terminal.protocol.message import Message
 __all__ = [
     "MAX_BATCH",
     "MAX_TRACE",
+    "GrantUsed",
     "Journal",
     "JournalError",
     "JournalStore",
@@ -61,6 +62,10 @@ class JournalError(TerminalError):
     """The journal cannot do what was asked (a reference that finds nothing, a bad state)."""
 
 
+class GrantUsed(JournalError):
+    """A supervisor's authorisation was spent by another transaction in the meantime."""
+
+
 class OriginalNotFound(JournalError):
     """A void, refund, completion or reversal names an original the journal does not have."""
 
@@ -75,6 +80,7 @@ class JournalStore(Protocol):
         operator: str | None = None, supervisor: str | None = None,
         refund_reason: str | None = None, refund_note: str | None = None,
         simulated: bool | None = None, on_request: RequestHook | None = None,
+        grant: int | None = None,
     ) -> tuple[JournalEntry, Message]: ...
 
     def complete(
@@ -159,6 +165,7 @@ class Journal:
         refund_note: str | None = None,
         simulated: bool | None = None,
         on_request: RequestHook | None = None,
+        grant: int | None = None,
     ) -> tuple[JournalEntry, Message]:
         """Draw the trace (unless given: a reversal reuses its original's), read the batch,
         build the request and record it as pending, all in one transaction.
@@ -172,7 +179,11 @@ class Journal:
         transaction, before the row is written: the host starts putting the frame on
         the line then, all but its last byte (:meth:`terminal.link.SerialLink.start`),
         which goes only after this returns, the row committed. If it raises, or the
-        write fails after it, nothing is recorded and the caller withdraws the frame."""
+        write fails after it, nothing is recorded and the caller withdraws the frame.
+
+        ``grant``: the supervisor's authorisation (an audit row, :mod:`.grants`) this
+        entry spends, in the same transaction: if another spent it first, nothing is
+        recorded (:class:`GrantUsed`)."""
         with transaction(self._db):
             counters = self._counters(lane)
             if trace is None:
@@ -205,6 +216,8 @@ class Journal:
             entry_id = cursor.lastrowid
             assert entry_id is not None
             saf.prepare(self._db, lane, entry_id, kind, request, now)
+            if grant is not None and not grants.use(self._db, grant, entry_id):
+                raise GrantUsed(f"authorisation {grant} was used by another transaction")
         # The row as written, not read back: the cashier waits for this.
         entry = JournalEntry(
             id=entry_id, lane=lane, kind=kind, state=EntryState.PENDING, mti=request.mti,

@@ -61,7 +61,7 @@ from terminal.transactions.errors import (
     WrongCard,
 )
 from terminal.transactions.result import SettlementTotals, TransactionResult
-from terminal.transactions.rules import HostRules, check_reason, reason_text
+from terminal.transactions.rules import SUPERVISED, HostRules, check_reason, reason_text
 
 __all__ = ["Security", "TerminalClient", "batch_totals", "settlement_field48"]
 
@@ -283,9 +283,11 @@ class TerminalClient:
             )
         return self.run(Kind.REVERSAL, original=original, reason=reason)
 
-    def settle(self) -> TransactionResult:
-        """Settle the open batch: totals from the journal, batch upload if they disagree."""
-        return self.run(Kind.SETTLEMENT)
+    def settle(self, *, supervisor: str | None = None) -> TransactionResult:
+        """Settle the open batch: totals from the journal, batch upload if they disagree.
+
+        ``supervisor`` authorises it (their grant is spent, as for a void or refund)."""
+        return self.run(Kind.SETTLEMENT, supervisor=supervisor)
 
     def find_original(
         self, kind: Kind, rrn: str | None, trace: str | None, date: str | None
@@ -308,16 +310,26 @@ class TerminalClient:
         refund_reason: str | None = None,
         refund_note: str | None = None,
         _retry_on_stale_keys: bool = True,
+        _authorised: bool = False,
     ) -> TransactionResult:
         """One transaction of the catalogue, from journal row to result.
 
+        A void, refund or settlement on a lane with operators spends a grant of
+        ``supervisor`` (:meth:`~terminal.transactions.rules.HostRules.authorisation`),
+        refused before anything is sent without one.
+
         A money request answered ``A0`` (the terminal does not know our keys:
         it restarted, or another host signed on) moved nothing; when the keys
-        were kept from an earlier run, the client signs on and tries once more.
+        were kept from an earlier run, the client signs on and tries once more,
+        under the same authorisation.
         """
         row = CATALOGUE[kind]
+        grant = None
+        if kind in SUPERVISED and self.rules is not None and not _authorised:
+            grant = self.rules.authorisation(kind, supervisor, operator=self.operator,
+                                             now=self._now())
         if kind is Kind.SETTLEMENT:
-            return self._settle()
+            return self._settle(supervisor=supervisor, grant=grant)
         amount_fen = self._amount(row, amount_fen, original)
         if row.needs_original and original is None:
             raise OriginalNotFound(f"a {kind.value} needs its original")
@@ -337,7 +349,7 @@ class TerminalClient:
                 reason=reason if kind is not Kind.REVERSAL else None,
                 operator=self.operator, supervisor=supervisor, refund_reason=refund_reason,
                 refund_note=refund_note, simulated=self._believed_simulated(),
-                on_request=self._encode_request(encoded, start=holding),
+                on_request=self._encode_request(encoded, start=holding), grant=grant,
             )
         except BaseException:
             if encoded and holding:
@@ -355,7 +367,8 @@ class TerminalClient:
             self.sign_on()  # refused with A0: it moved nothing (its row is complete, declined)
             return self.run(kind, amount_fen=amount_fen, original=original, reason=reason,
                             supervisor=supervisor, refund_reason=refund_reason,
-                            refund_note=refund_note, _retry_on_stale_keys=False)
+                            refund_note=refund_note, _retry_on_stale_keys=False,
+                            _authorised=True)
         if kind is Kind.REVERSAL and original is not None and result.approved:
             # The simulator approves a reversal only of what it booked: then the original
             # went to it too, though it was sent before anything said so (in doubt).
@@ -684,12 +697,13 @@ class TerminalClient:
 
     # -- settlement --------------------------------------------------------------------
 
-    def _settle(self) -> TransactionResult:
+    def _settle(self, *, supervisor: str | None, grant: int | None) -> TransactionResult:
         batch = self.journal.batch(self.lane)
         entries = self.journal.batch_entries(self.lane, batch)
         totals = batch_totals(entries)
         result, response = self._simple(
-            Kind.SETTLEMENT, {15: f"{self._now():%m%d}", 48: settlement_field48(totals), 49: CNY}
+            Kind.SETTLEMENT, {15: f"{self._now():%m%d}", 48: settlement_field48(totals), 49: CNY},
+            supervisor=supervisor, grant=grant,
         )
         if not result.approved:
             return result
@@ -707,12 +721,16 @@ class TerminalClient:
                  "balanced" if balanced else "not balanced", uploaded)
         return replace(result, totals=replace(totals, balanced=balanced, uploaded=uploaded))
 
-    def _simple(self, kind: Kind, extra: dict[int, Any]) -> tuple[TransactionResult, Message]:
+    def _simple(
+        self, kind: Kind, extra: dict[int, Any], *, supervisor: str | None = None,
+        grant: int | None = None,
+    ) -> tuple[TransactionResult, Message]:
         """A journaled exchange without money or MAC (settlement and batch upload)."""
         row = CATALOGUE[kind]
         entry, request = self.journal.begin(
             self.lane, kind, lambda t, b: self._request(row, extra, t, b, None), now=self._now(),
-            simulated=self._believed_simulated(),
+            simulated=self._believed_simulated(), operator=self.operator, supervisor=supervisor,
+            grant=grant,
         )
         raw = encode(request, DIALECT)
         try:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from terminal.errors import TerminalError
-from terminal.journal import lookup
+from terminal.journal import audit, grants, lookup
 from terminal.journal.entry import EntryState, JournalEntry
 from terminal.journal.store import Journal, OriginalNotFound
 from terminal.protocol.catalogue import CATALOGUE, Kind
@@ -25,8 +25,10 @@ from terminal.transactions.amount import format_fen
 
 __all__ = [
     "DEFAULT_WINDOW_DAYS",
+    "GRANT_WINDOW",
     "MESSAGES",
     "REASON_LABELS",
+    "SUPERVISED",
     "HostRules",
     "NoOriginal",
     "RefundReason",
@@ -39,6 +41,18 @@ __all__ = [
 ]
 
 DEFAULT_WINDOW_DAYS = 180
+
+#: The transactions a supervisor authorises, by the action the audit trail names (the
+#: CLI asks for the supervisor's password under the same name).
+SUPERVISED: Mapping[Kind, str] = {
+    Kind.VOID: "void",
+    Kind.REFUND: "refund",
+    Kind.COMPLETION_VOID: "preauth void",
+    Kind.SETTLEMENT: "settle",
+}
+#: How long a supervisor's authorisation stays good for the transaction it was given for:
+#: long enough to fetch the customer's card, short enough that it is not left lying about.
+GRANT_WINDOW = timedelta(minutes=2)
 
 
 class Rule(enum.StrEnum):
@@ -218,12 +232,53 @@ class HostRules:
                 " yuan can still be refunded", requested_fen=amount_fen, **facts,
             )
 
+    def authorisation(
+        self, kind: Kind, supervisor: str | None, *, operator: str | None, now: datetime
+    ) -> int | None:
+        """The supervisor's grant a ``kind`` spends (:mod:`terminal.journal.grants`); None
+        when ``kind`` needs none, or the lane has no operators to authorise anything yet.
+
+        The grant is the audit row of ``supervisor``'s good password for this action
+        (:meth:`terminal.operators.Operators.authorise`), written in the last
+        :data:`GRANT_WINDOW` and not spent on another transaction. Without one this
+        raises :class:`Refused` (``needs-supervisor``), audited, before anything is
+        journaled or sent: a POS driving the library gets the rule ``terminal refund``
+        has.
+        """
+        action = SUPERVISED.get(kind)
+        db = self.journal.connection
+        if action is None or not grants.staffed(db, self.lane):
+            return None
+        grant = None
+        if supervisor:
+            grant = grants.find(db, self.lane, action, supervisor,
+                                since=(now - GRANT_WINDOW).isoformat(),
+                                until=(now + _CLOCK_SKEW).isoformat())
+        if grant is not None:
+            return grant
+        named = supervisor if supervisor and grants.is_operator(db, self.lane, supervisor) else None
+        minutes = int(GRANT_WINDOW.total_seconds() // 60)
+        audit.record(db, self.lane, now, operator=operator, action=action, authorised_by=named,
+                     outcome=Rule.NEEDS_SUPERVISOR.value,
+                     detail=f"no unused authorisation of the last {minutes} minutes")
+        who = f"{named}'s" if named else "a supervisor's"
+        raise Refused(
+            Rule.NEEDS_SUPERVISOR,
+            f"{action} needs {who} password, given in the last {minutes} minutes and not"
+            " used for another transaction", authoriser=named,
+        )
+
     def _not_approved(self, entry: JournalEntry, wanted: str) -> JournalEntry:
         raise NoOriginal(
             Rule.ORIGINAL_NOT_APPROVED,
             f"the {entry.kind.value} with {wanted} is {entry.state.value}",
             original=wanted, state=entry.state.value,
         )
+
+
+#: A grant written this far after ``now`` still counts (two clocks read a moment apart);
+#: one from later than that is not believed (a clock set back must not revive old grants).
+_CLOCK_SKEW = timedelta(seconds=5)
 
 
 def _figures(original: JournalEntry, later: list[JournalEntry]) -> dict[str, Any]:
