@@ -111,19 +111,38 @@ def test_no_operator_response_is_a_skip_not_a_device_fault(tmp_path):
     assert all(c.outcome is Outcome.PASS for c in report.checks[:4])
 
 
-def test_on_a_lane_with_operators_the_test_sale_stands_and_the_hint_says_who_voids_it(tmp_path):
+def _staffed_run(tmp_path, supervisor=None):
+    """The suite on a POS journal whose lane has operators; (report, journal kinds)."""
     journal = Journal(tmp_path / "journal.sqlite3")
     staff = Operators(journal, TerminalSettings().terminal_id)
     staff.add("boss", Role.ADMIN, "admin-pw", by=None)
+    staff.add("sue", Role.SUPERVISOR, "sup-pw", by="boss")
+    if supervisor:
+        staff.authorise(supervisor, "sup-pw", role=Role.SUPERVISOR, action="void")
     try:
         report = run_suite(BenchSettings(port=f"sim://?ledger={tmp_path / 'books.sqlite'}",
-                                         journal=journal, transcripts=tmp_path / "t"))
-        sale = next(c for c in report.checks if c.name == "sale_void")
-        assert sale.outcome is Outcome.FAIL
-        assert "this lane has operators" in sale.hint and "--supervisor ID" in sale.hint
-        assert [e.kind.value for e in journal.entries()][-1] == "sale"  # no void went out
+                                         journal=journal, transcripts=tmp_path / "t",
+                                         supervisor=supervisor))
+        return report, journal.entries()
     finally:
         journal.close()
+
+
+def test_on_a_lane_with_operators_no_test_sale_is_made_without_a_supervisor(tmp_path):
+    report, entries = _staffed_run(tmp_path)
+    sale = next(c for c in report.checks if c.name == "sale_void")
+    assert sale.outcome is Outcome.SKIP
+    assert "this lane has operators" in sale.hint and "--supervisor ID" in sale.hint
+    assert "sale" not in [e.kind.value for e in entries]  # no money moved
+    assert not report.passed
+
+
+def test_on_a_lane_with_operators_the_supervisor_authorises_the_test_sales_void(tmp_path):
+    report, entries = _staffed_run(tmp_path, supervisor="sue")
+    sale = next(c for c in report.checks if c.name == "sale_void")
+    assert sale.outcome is Outcome.PASS, sale.hint
+    void = entries[-1]
+    assert (void.kind.value, void.state.value, void.supervisor) == ("void", "approved", "sue")
 
 
 def test_measurements_keep_or_break_their_limits():

@@ -147,7 +147,8 @@ def busy_day(tmp_path_factory: pytest.TempPathFactory) -> Day:
     day.run("journal", "verify")
     day.run("journal", "export", "--format", "csv")
     day.json("operator", "list")
-    day.run("bringup", "--printer", "virtual://", "--report", str(day.work / "bringup-report"))
+    day.run("bringup", "--printer", "virtual://", "--report", str(day.work / "bringup-report"),
+            "--supervisor", "sue", "--password-stdin", stdin=SUPERVISOR_PASSWORD + "\n")
     day.supervised("settle", "--print")
     day.json("paths")
     scan_paths([day.root], day.scan)

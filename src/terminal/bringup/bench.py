@@ -43,6 +43,9 @@ class BenchSettings:
     security: Security | None = field(default_factory=Security)  # master key, MAC
     token_key: bytes = b"\x00" * 32  # for the masked card's token in results
     card: str = "approved"  # the test card the embedded simulator presents
+    # Who authorises the test sale's void on a lane with operators (their password
+    # already given: the command line asks it first); without one that check is skipped.
+    supervisor: str | None = None
     prompt_timeout: float = 30.0
     receipt_timeout: float = 60.0
 

@@ -16,6 +16,7 @@ from terminal.bringup.bench import Bench
 from terminal.bringup.model import CheckResult, Measurement, Outcome
 from terminal.bringup.operator import YES_NO
 from terminal.errors import LinkError, ProtocolError, TerminalError
+from terminal.journal import grants
 from terminal.link import NAK, encode_frame
 from terminal.protocol import Message, decode
 from terminal.transactions.client import TerminalClient
@@ -171,6 +172,9 @@ def echo(bench: Bench) -> list[Measurement]:
 
 def sale_and_void(bench: Bench) -> list[Measurement]:
     client = _client(bench)
+    if bench.settings.supervisor is None and _staffed(client):
+        raise CheckSkipped("this lane has operators, so the test sale's void needs a supervisor"
+                           " — run again with --supervisor ID")
     answer = bench.settings.operator.ask(
         "Insert the test card now",
         bench.settings.prompt_timeout,
@@ -269,6 +273,12 @@ def _last_response(bench: Bench) -> Message:
         return Message("0000")
 
 
+def _staffed(client: TerminalClient) -> bool:
+    """Whether the POS's lane has operators: then a void needs a supervisor's grant."""
+    rules = client.rules
+    return rules is not None and grants.staffed(rules.journal.connection, client.lane)
+
+
 def _drain(port) -> None:
     port.timeout = 0.05
     while port.read(256):
@@ -278,7 +288,7 @@ def _drain(port) -> None:
 def _void(bench: Bench, sale) -> str:
     """Void ``sale`` by its RRN (the host finds it in the journal); the response code."""
     try:
-        return _client(bench).void(rrn=sale.rrn).response.code
+        return _client(bench).void(rrn=sale.rrn, supervisor=bench.settings.supervisor).response.code
     except TransactionInDoubt as exc:
         raise CheckFailed(f"the void of test sale {sale.rrn} is in doubt (trace {exc.trace}): "
                           f"{exc} — reverse it") from None
@@ -288,11 +298,9 @@ def _void(bench: Bench, sale) -> str:
     except Refused as exc:
         if exc.rule is not Rule.NEEDS_SUPERVISOR:
             raise
-        # The POS's journal has operators: a void needs a supervisor's password, which
-        # the bring-up does not ask for. The sale stands until one voids it.
-        raise CheckFailed(f"the test sale {sale.rrn} stands: this lane has operators, so its"
-                          f" void needs a supervisor — terminal void --rrn {sale.rrn}"
-                          " --supervisor ID") from None
+        # The supervisor's authorisation ran out (or was spent) during the run.
+        raise CheckFailed(f"the test sale {sale.rrn} stands: {exc.detail} — terminal void"
+                          f" --rrn {sale.rrn} --supervisor ID") from None
 
 
 CHECKS: tuple[Check, ...] = (
