@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from terminal.database import transaction
-from terminal.journal import audit, grants
+from terminal.journal import audit, grants, staff
 from terminal.journal.store import Journal
 from terminal.transactions.rules import Refused, Rule
 
@@ -179,25 +179,17 @@ class Operators:
         :class:`OperatorRefused`, audited like a refused authorisation. Any role
         rings up (roles rank).
         """
-        if name is None:
-            if not self.list():
-                return None
-            self._audit(None, action, None, "operator-missing", "no operator named")
-            raise OperatorRefused(None, "missing", f"{action} names no operator")
-        if not _NAME.match(name):
-            if self.list():
+        db = self.journal.connection
+        if name is not None and not _NAME.match(name):
+            if staff.staffed(db, self.lane):
                 self._audit(None, action, None, "operator-malformed", "not an operator id")
             raise OperatorRefused(None, "malformed", f"--operator: {_name_rule(name)}")
-        if not self.list():
-            return None
-        row = self.journal.connection.execute(
-            "SELECT * FROM operators WHERE lane = ? AND name = ? ORDER BY removed LIMIT 1",
-            (self.lane, name),
-        ).fetchone()
-        why = ("unknown" if row is None else "removed" if row["removed"]
-               else "locked" if row["locked"] else None)
+        why = staff.not_on_duty(db, self.lane, name)  # the library's rule too
         if why is None:
-            return _operator(row)
+            return self.get(name) if name is not None else None
+        if name is None:
+            self._audit(None, action, None, "operator-missing", "no operator named")
+            raise OperatorRefused(None, "missing", f"{action} names no operator")
         self._audit(name, action, None, f"operator-{why}", f"{action} by {why} operator {name}")
         raise OperatorRefused(name, why, f"operator {name} is {why} on lane {self.lane}")
 

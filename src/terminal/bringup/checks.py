@@ -16,7 +16,7 @@ from terminal.bringup.bench import Bench
 from terminal.bringup.model import CheckResult, Measurement, Outcome
 from terminal.bringup.operator import YES_NO
 from terminal.errors import LinkError, ProtocolError, TerminalError
-from terminal.journal import grants
+from terminal.journal import staff
 from terminal.link import NAK, encode_frame
 from terminal.protocol import Message, decode
 from terminal.transactions.client import TerminalClient
@@ -276,7 +276,7 @@ def _last_response(bench: Bench) -> Message:
 def _staffed(client: TerminalClient) -> bool:
     """Whether the POS's lane has operators: then a void needs a supervisor's grant."""
     rules = client.rules
-    return rules is not None and grants.staffed(rules.journal.connection, client.lane)
+    return rules is not None and staff.staffed(rules.journal.connection, client.lane)
 
 
 def _drain(port) -> None:

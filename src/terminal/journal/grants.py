@@ -20,27 +20,10 @@ from __future__ import annotations
 
 import sqlite3
 
-__all__ = ["AUTHORISED", "find", "is_operator", "staffed", "use"]
+__all__ = ["AUTHORISED", "find", "use"]
 
 #: The outcome :meth:`terminal.operators.Operators.authorise` writes for a good password.
 AUTHORISED = "authorised"
-
-
-def staffed(db: sqlite3.Connection, lane: str) -> bool:
-    """Whether ``lane`` has operators (any not removed): then supervised work needs a grant."""
-    row = db.execute(
-        "SELECT 1 FROM operators WHERE lane = ? AND removed = 0 LIMIT 1", (lane,)
-    ).fetchone()
-    return row is not None
-
-
-def is_operator(db: sqlite3.Connection, lane: str, name: str) -> bool:
-    """Whether ``name`` is an operator of ``lane`` (removed ones too): an audit row names only
-    those, never text a caller made up."""
-    row = db.execute(
-        "SELECT 1 FROM operators WHERE lane = ? AND name = ? LIMIT 1", (lane, name)
-    ).fetchone()
-    return row is not None
 
 
 def find(

@@ -61,7 +61,7 @@ from terminal.transactions.errors import (
     WrongCard,
 )
 from terminal.transactions.result import SettlementTotals, TransactionResult
-from terminal.transactions.rules import SUPERVISED, HostRules, check_reason, reason_text
+from terminal.transactions.rules import RUNG_UP, HostRules, check_reason, reason_text
 
 __all__ = ["Security", "TerminalClient", "batch_totals", "settlement_field48"]
 
@@ -314,9 +314,11 @@ class TerminalClient:
     ) -> TransactionResult:
         """One transaction of the catalogue, from journal row to result.
 
-        A void, refund or settlement on a lane with operators spends a grant of
-        ``supervisor`` (:meth:`~terminal.transactions.rules.HostRules.authorisation`),
-        refused before anything is sent without one.
+        On a lane with operators, money and settlement are rung up only by a current
+        operator (:meth:`~terminal.transactions.rules.HostRules.on_duty`), and a void,
+        refund or settlement spends a grant of ``supervisor``
+        (:meth:`~terminal.transactions.rules.HostRules.authorisation`): refused before
+        anything is sent otherwise.
 
         A money request answered ``A0`` (the terminal does not know our keys:
         it restarted, or another host signed on) moved nothing; when the keys
@@ -325,9 +327,10 @@ class TerminalClient:
         """
         row = CATALOGUE[kind]
         grant = None
-        if kind in SUPERVISED and self.rules is not None and not _authorised:
-            grant = self.rules.authorisation(kind, supervisor, operator=self.operator,
-                                             now=self._now())
+        if kind in RUNG_UP and self.rules is not None and not _authorised:
+            now = self._now()
+            self.rules.on_duty(kind, self.operator, now=now)
+            grant = self.rules.authorisation(kind, supervisor, operator=self.operator, now=now)
         if kind is Kind.SETTLEMENT:
             return self._settle(supervisor=supervisor, grant=grant)
         amount_fen = self._amount(row, amount_fen, original)

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from terminal.errors import TerminalError
-from terminal.journal import audit, grants, lookup
+from terminal.journal import audit, grants, lookup, staff
 from terminal.journal.entry import EntryState, JournalEntry
 from terminal.journal.store import Journal, OriginalNotFound
 from terminal.protocol.catalogue import CATALOGUE, Kind
@@ -28,6 +28,7 @@ __all__ = [
     "GRANT_WINDOW",
     "MESSAGES",
     "REASON_LABELS",
+    "RUNG_UP",
     "SUPERVISED",
     "HostRules",
     "NoOriginal",
@@ -42,13 +43,22 @@ __all__ = [
 
 DEFAULT_WINDOW_DAYS = 180
 
-#: The transactions a supervisor authorises, by the action the audit trail names (the
-#: CLI asks for the supervisor's password under the same name).
-SUPERVISED: Mapping[Kind, str] = {
+#: The transactions a cashier rings up, by the action the audit trail names (the CLI
+#: names them the same): on a lane with operators, only a current one may.
+RUNG_UP: Mapping[Kind, str] = {
+    Kind.SALE: "sale",
     Kind.VOID: "void",
     Kind.REFUND: "refund",
+    Kind.PREAUTH: "preauth",
+    Kind.PREAUTH_CANCEL: "preauth cancel",
+    Kind.COMPLETION: "preauth complete",
     Kind.COMPLETION_VOID: "preauth void",
     Kind.SETTLEMENT: "settle",
+}
+#: Those a supervisor authorises besides (the CLI asks for their password under this name).
+SUPERVISED: Mapping[Kind, str] = {
+    kind: RUNG_UP[kind]
+    for kind in (Kind.VOID, Kind.REFUND, Kind.COMPLETION_VOID, Kind.SETTLEMENT)
 }
 #: How long a supervisor's authorisation stays good for the transaction it was given for:
 #: long enough to fetch the customer's card, short enough that it is not left lying about.
@@ -69,6 +79,7 @@ class Rule(enum.StrEnum):
     BAD_PASSWORD = "bad-password"
     LOCKED_OUT = "locked-out"
     BAD_REASON = "bad-reason"
+    NOT_ON_DUTY = "not-on-duty"
 
 
 #: Each rule's words for the cashier: Chinese, then English.
@@ -87,6 +98,7 @@ MESSAGES: dict[Rule, tuple[str, str]] = {
     Rule.BAD_PASSWORD: ("密码错误", "wrong password"),
     Rule.LOCKED_OUT: ("操作员已锁定，请管理员解锁", "the operator is locked: an admin must unlock"),
     Rule.BAD_REASON: ("退货原因无效", "name a refund reason (and a note with other)"),
+    Rule.NOT_ON_DUTY: ("操作员无权操作", "the cashier is not a current operator of this lane"),
 }
 
 
@@ -232,6 +244,26 @@ class HostRules:
                 " yuan can still be refunded", requested_fen=amount_fen, **facts,
             )
 
+    def on_duty(self, kind: Kind, operator: str | None, *, now: datetime) -> None:
+        """On a lane with operators, only a current one (not removed, not locked) rings up
+        a ``kind`` of :data:`RUNG_UP`; raises :class:`Refused` (``not-on-duty``), audited,
+        before anything is journaled or sent. The same rule as the CLI's ``--operator``
+        check (:meth:`terminal.operators.Operators.on_duty`), for a POS that drives the
+        library with its own cashier ids."""
+        action = RUNG_UP.get(kind)
+        if action is None:
+            return
+        db = self.journal.connection
+        why = staff.not_on_duty(db, self.lane, operator)
+        if why is None:
+            return
+        named = operator if operator and staff.is_operator(db, self.lane, operator) else None
+        who = named or ("nobody" if operator is None else "someone who is no operator here")
+        audit.record(db, self.lane, now, operator=named, action=action, authorised_by=None,
+                     outcome=f"operator-{why}", detail=f"{action} by {why} operator")
+        raise Refused(Rule.NOT_ON_DUTY, f"{action} rung up by {who} ({why} on lane"
+                      f" {self.lane})", operator=named, operator_refused=why)
+
     def authorisation(
         self, kind: Kind, supervisor: str | None, *, operator: str | None, now: datetime
     ) -> int | None:
@@ -247,7 +279,7 @@ class HostRules:
         """
         action = SUPERVISED.get(kind)
         db = self.journal.connection
-        if action is None or not grants.staffed(db, self.lane):
+        if action is None or not staff.staffed(db, self.lane):
             return None
         grant = None
         if supervisor:
@@ -256,7 +288,7 @@ class HostRules:
                                 until=(now + _CLOCK_SKEW).isoformat())
         if grant is not None:
             return grant
-        named = supervisor if supervisor and grants.is_operator(db, self.lane, supervisor) else None
+        named = supervisor if supervisor and staff.is_operator(db, self.lane, supervisor) else None
         minutes = int(GRANT_WINDOW.total_seconds() // 60)
         audit.record(db, self.lane, now, operator=operator, action=action, authorised_by=named,
                      outcome=Rule.NEEDS_SUPERVISOR.value,
