@@ -141,8 +141,10 @@ def test_on_a_lane_with_operators_the_supervisor_authorises_the_test_sales_void(
     report, entries = _staffed_run(tmp_path, supervisor="sue")
     sale = next(c for c in report.checks if c.name == "sale_void")
     assert sale.outcome is Outcome.PASS, sale.hint
-    void = entries[-1]
-    assert (void.kind.value, void.state.value, void.supervisor) == ("void", "approved", "sue")
+    sale, void = entries[-2:]
+    assert (sale.kind.value, sale.operator) == ("sale", "sue")
+    assert (void.kind.value, void.state.value, void.operator, void.supervisor) == (
+        "void", "approved", "sue", "sue")
 
 
 def test_measurements_keep_or_break_their_limits():

@@ -43,8 +43,9 @@ class BenchSettings:
     security: Security | None = field(default_factory=Security)  # master key, MAC
     token_key: bytes = b"\x00" * 32  # for the masked card's token in results
     card: str = "approved"  # the test card the embedded simulator presents
-    # Who authorises the test sale's void on a lane with operators (their password
-    # already given: the command line asks it first); without one that check is skipped.
+    # Who rings up the test sale and authorises its void on a lane with operators (their
+    # password already given: the command line asks it first); without one that check is
+    # skipped there.
     supervisor: str | None = None
     prompt_timeout: float = 30.0
     receipt_timeout: float = 60.0
@@ -82,6 +83,9 @@ class Bench:
             self.link, self.settings.terminal, journal=self.journal,
             token_key=self.settings.token_key, security=self.settings.security,
             response_timeout=self.settings.timers.response_timeout,
+            # On a lane with operators the supervisor rings the test sale up too (any
+            # role rings up); on one without, nobody is named, as before.
+            operator=self.settings.supervisor,
         )
 
     def transcript(self, number: int, name: str) -> Path:
