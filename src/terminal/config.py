@@ -64,6 +64,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from terminal.card_data import holds_card_number
 from terminal.errors import ConfigError
 
 __all__ = [
@@ -150,6 +151,13 @@ def _not_empty(value: str) -> str | None:
     return None if value.strip() else "must not be empty"
 
 
+def _typed_text(value: str) -> str | None:
+    """Words a person writes into the file that end up on every slip or in the journal."""
+    if holds_card_number(value):
+        return "must not hold a card number"
+    return _not_empty(value)
+
+
 def _port(value: str) -> str | None:
     # An empty port would fall back to the simulator: a shop must never sell against
     # it by accident, so say it here rather than choose for the user.
@@ -203,7 +211,7 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "merchant_id": _text("898100000000001", _length(15)),
         "tpdu": _text("6000060000", _hex_bytes(5)),
         "header": _text("603200320002", _digits(12, 12)),
-        "merchant_name": _text("银联演示商户", _not_empty),
+        "merchant_name": _text("银联演示商户", _typed_text),
     },
     "serial": {
         "baudrate": _whole("9600", _one_of(BAUDRATES)),
@@ -245,7 +253,7 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "retry_seconds": _number("30.0", _not_negative),
     },
     "operators": {
-        "default_operator": _text("cashier1", _not_empty),
+        "default_operator": _text("cashier1", _typed_text),
     },
 }
 
@@ -273,7 +281,9 @@ def check_table(table: str, values: Mapping[str, Any], source: str = "settings")
         if problem is None and key.rule is not None:
             problem = key.rule(value)
         if problem is not None:
-            got = f"{len(value)} characters" if key.secret and right_type else _shown(value)
+            # A secret, or a card number typed where it does not belong, is not repeated.
+            hidden = key.secret or (isinstance(value, str) and holds_card_number(value))
+            got = f"{len(value)} characters" if hidden and right_type else _shown(value)
             raise ConfigError(
                 f"{source}: [{table}] {name} {problem}, e.g. {name} = {key.example}; got {got}"
             )

@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from terminal.card_data import holds_card_number
 from terminal.database import transaction
 from terminal.journal import audit, grants, staff
 from terminal.journal.store import Journal
@@ -33,6 +34,7 @@ __all__ = [
     "OperatorRefused",
     "Operators",
     "Role",
+    "check_name",
     "hash_password",
 ]
 
@@ -40,6 +42,11 @@ MAX_FAILURES = 5
 # scrypt cost: n=2**14, r=8, p=1 (16 MiB, ~50 ms): the interactive-login figures of
 # the scrypt paper and RFC 7914, fine for a cashier typing a password.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 32}
+# An operator id: 1 to 16 letters, digits, '.', '_' or '-'; never a card number (an id of
+# 13 to 16 digits is one when it passes the Luhn check, 16 digits always: see
+# terminal.card_data.holds_card_number). It is journaled with every transaction and in
+# the audit trail, so a staff member who used their card's number as their id would put
+# it on disk in full.
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,16}$")
 MIN_PASSWORD = 4
 
@@ -123,13 +130,21 @@ class Operators:
 
         Raises :class:`~terminal.transactions.rules.Refused` with
         ``needs-supervisor`` (no name, unknown, or too low a role), ``locked-out`` or
-        ``bad-password``. The fifth wrong password in a row locks the operator.
+        ``bad-password``. The fifth wrong password in a row locks the operator. A
+        ``name`` or ``operator`` that is no operator id (:func:`check_name`) is refused
+        (``needs-supervisor``) without being written to the audit trail.
 
         A good password writes the grant (:mod:`terminal.journal.grants`) that one
         supervised transaction of ``action`` (:data:`terminal.transactions.rules.SUPERVISED`)
         spends within :data:`~terminal.transactions.rules.GRANT_WINDOW`.
         """
         who = operator or name
+        malformed = [given for given in (name, operator) if given and not _well_formed(given)]
+        if malformed:
+            # Text that is no operator id (a card number, say) is never written down.
+            self._audit(None if operator in malformed else operator, action, None,
+                        Rule.NEEDS_SUPERVISOR.value, "not an operator id")
+            raise Refused(Rule.NEEDS_SUPERVISOR, _name_rule(malformed[0]))
         if not name:
             self._audit(who, action, None, Rule.NEEDS_SUPERVISOR.value, f"needs a {role.value}")
             raise Refused(Rule.NEEDS_SUPERVISOR, f"{action} needs --supervisor ID ({role.value})")
@@ -180,10 +195,10 @@ class Operators:
         rings up (roles rank).
         """
         db = self.journal.connection
-        if name is not None and not _NAME.match(name):
+        if name is not None and not _well_formed(name):
             if staff.staffed(db, self.lane):
                 self._audit(None, action, None, "operator-malformed", "not an operator id")
-            raise OperatorRefused(None, "malformed", f"--operator: {_name_rule(name)}")
+            raise OperatorRefused(None, "malformed", _name_rule(name))
         why = staff.not_on_duty(db, self.lane, name)  # the library's rule too
         if why is None:
             return self.get(name) if name is not None else None
@@ -197,7 +212,7 @@ class Operators:
 
     def add(self, name: str, role: Role, password: str, *, by: str | None) -> Operator:
         """A new operator. ``by`` is the admin (checked by the caller), None for the first."""
-        _check_name(name)
+        check_name(name)
         _check_password(password)
         salt = secrets.token_bytes(16)
         now = self._now().isoformat()
@@ -246,6 +261,7 @@ class Operators:
 
     def _update(self, name: str, action: str, by: str, sets: str, args: tuple[object, ...],
                 ) -> None:
+        check_name(name)
         row = self._row(name)
         if row is None:
             raise OperatorError(f"no operator {name}")
@@ -273,13 +289,23 @@ def _matches(password: str, row) -> bool:  # type: ignore[no-untyped-def]
     return hmac.compare_digest(digest, row["password_hash"])
 
 
-def _check_name(name: str) -> None:
-    if not _NAME.match(name):
+def check_name(name: str) -> None:
+    """Raise :class:`OperatorError` unless ``name`` is a well-formed operator id (the
+    message repeats the id only when it holds no card number)."""
+    if not _well_formed(name):
         raise OperatorError(_name_rule(name))
 
 
+def _well_formed(name: str) -> bool:
+    return bool(_NAME.match(name)) and not holds_card_number(name)
+
+
 def _name_rule(name: str) -> str:
-    return f"operator id {name!r}: 1 to 16 letters, digits, '.', '_' or '-'"
+    """Why ``name`` is no operator id; a card number in it is not repeated."""
+    rule = "1 to 16 letters, digits, '.', '_' or '-'"
+    if holds_card_number(name):
+        return f"an operator id must not be a card number ({rule}, not the card's digits)"
+    return f"operator id {name!r}: {rule}"
 
 
 def _check_password(password: str) -> None:

@@ -18,7 +18,7 @@ from terminal.cli.failures import EXIT_USAGE, Failure
 from terminal.cli.paths import choose_config, data_paths
 from terminal.config import TerminalSettings
 from terminal.journal import Journal
-from terminal.operators import OperatorRefused, Operators, Role
+from terminal.operators import OperatorError, OperatorRefused, Operators, Role, check_name
 from terminal.transactions.rules import default_operator
 
 __all__ = [
@@ -69,7 +69,14 @@ def authorise(
 ) -> str:
     """The supervisor's name once their password is checked (raises Refused otherwise).
 
-    With no ``--supervisor`` nothing is asked: the refusal says who is needed."""
+    With no ``--supervisor`` nothing is asked: the refusal says who is needed. An id
+    that is no operator id exits 2 before its password is asked (the prompt would
+    repeat it) and is written nowhere."""
+    if supervisor:
+        try:
+            check_name(supervisor)
+        except OperatorError as exc:
+            raise Failure(f"--supervisor: {exc}", EXIT_USAGE) from None
     operators = Operators(journal, lane)
     password = passwords.ask(f"password of {supervisor}") if supervisor else None
     return operators.authorise(supervisor, password, role=role, action=action,

@@ -23,6 +23,7 @@ import typer
 
 from terminal.cli.output import err, out, out_json
 from terminal.cli.paths import data_paths
+from terminal.cli.redact import scrub_digits
 from terminal.config import TerminalSettings
 from terminal.errors import ConfigError, TerminalError
 from terminal.journal import Journal
@@ -234,6 +235,9 @@ def job_dict(job: Job) -> dict[str, Any]:
 
 
 def fail(message: str, code: int, as_json: bool = False) -> NoReturn:
+    """Say ``message`` (long digit runs masked, as :class:`~terminal.cli.failures.Failure`
+    does: it may repeat a key someone typed) and exit with ``code``."""
+    message = scrub_digits(message)
     if as_json:
         out_json({"error": message, "exit_code": code})
     else:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from terminal.card_data import holds_card_number
 from terminal.cli.failures import EXIT_APPROVED, EXIT_DECLINED, EXIT_USAGE, Failure
 from terminal.cli.options import ConfigOption, JsonOption, VerboseOption
 from terminal.cli.output import out, out_json
@@ -152,6 +153,9 @@ def status(
     verbose: VerboseOption = 0,
 ) -> None:
     """One original with its voids and refunds, and what can still be refunded."""
+    if holds_card_number(rrn):  # the refusal below would repeat it, in its JSON in full
+        raise Failure("--rrn must not hold a card number: an RRN is the 12 characters on the"
+                      " slip", EXIT_USAGE)
     with _journal(config) as (journal, lane):
         found = lookup.find(journal, lane, lookup.Filters(rrn=rrn))
         originals = [e for e in found if e.original_id is None] or found

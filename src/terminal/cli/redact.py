@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from terminal.card_data import mask_pan
+from terminal.card_data import card_number_spans, mask_pan
 from terminal.errors import ProtocolError
 
 __all__ = [
@@ -42,6 +42,7 @@ CARD_TAGS = frozenset({"57", "5A"})
 _HIDDEN = "**"
 _RADIUS = 8
 _LONG_DIGITS = re.compile(r"(?<![0-9])[0-9]{13,}(?![0-9])")
+_DIGIT = re.compile(r"\d")
 _BCD_RUN = re.compile(r"[0-9]{13,}")
 _ASCII_RUN = re.compile(rb"[0-9]{13,}")
 _FIELD_NUMBER = re.compile(r"^(\d+)")
@@ -128,8 +129,12 @@ def _mask_track(text: str) -> str:
 
 
 def scrub_digits(text: str) -> str:
-    """Every run of 13 or more digits in ``text`` masked like a card number."""
-    return _LONG_DIGITS.sub(lambda m: mask_pan(m.group()), text)
+    """Every run of 13 or more digits in ``text`` masked like a card number, and every
+    card number typed in groups (``6222 0200 ...``: :func:`card_number_spans`)."""
+    text = _LONG_DIGITS.sub(lambda m: mask_pan(m.group()), text)
+    for start, end in reversed(card_number_spans(text)):
+        text = text[:start] + mask_pan("".join(_DIGIT.findall(text[start:end]))) + text[end:]
+    return text
 
 
 def describe_error(

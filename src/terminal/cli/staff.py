@@ -19,11 +19,26 @@ from terminal.cli.parameters import AdminAuthority, Output, grouped
 from terminal.cli.paths import choose_config, data_paths
 from terminal.config import TerminalSettings
 from terminal.journal import Journal
-from terminal.operators import OperatorError, Operators, Role
+from terminal.operators import OperatorError, Operators, Role, check_name
 
 __all__ = ["register"]
 
-IdArgument = Annotated[str, typer.Argument(metavar="ID")]
+def _well_formed_id(name: str, what: str = "ID") -> str:
+    """``name`` (the ID argument, or ``--admin``), refused (exit 2) before anything is asked,
+    opened or written when it is no operator id: a password prompt would repeat it, and a
+    card number typed as an id must reach neither the screen again nor the audit trail."""
+    try:
+        check_name(name)
+    except OperatorError as exc:
+        raise Failure(f"{what}: {exc}", EXIT_USAGE) from None
+    return name
+
+
+def _id_argument(name: str) -> str:
+    return _well_formed_id(name)
+
+
+IdArgument = Annotated[str, typer.Argument(metavar="ID", callback=_id_argument)]
 
 
 def register(app: typer.Typer) -> None:
@@ -122,6 +137,8 @@ def _by_admin(
 
 
 def _admin(operators: Operators, by: AdminAuthority, passwords: Passwords, action: str) -> str:
+    if by.admin:
+        _well_formed_id(by.admin, "--admin")
     password = passwords.ask(f"password of {by.admin}") if by.admin else None
     return operators.authorise(by.admin, password, role=Role.ADMIN, action=action).name
 

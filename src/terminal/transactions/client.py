@@ -61,7 +61,13 @@ from terminal.transactions.errors import (
     WrongCard,
 )
 from terminal.transactions.result import SettlementTotals, TransactionResult
-from terminal.transactions.rules import RUNG_UP, HostRules, check_reason, reason_text
+from terminal.transactions.rules import (
+    RUNG_UP,
+    HostRules,
+    check_operator,
+    check_reason,
+    reason_text,
+)
 
 __all__ = ["Security", "TerminalClient", "batch_totals", "settlement_field48"]
 
@@ -111,7 +117,9 @@ class TerminalClient:
     """Runs transactions with one terminal over ``link``, journaled in ``journal``.
 
     ``security`` ``None`` is a terminal that uses no MAC (field 64 neither sent
-    nor required); with it, every money message is MACed both ways.
+    nor required); with it, every money message is MACed both ways. ``operator``
+    is journaled with every exchange: a card number typed as one is refused here
+    (:func:`~terminal.transactions.rules.check_operator`), before anything is written.
     """
 
     def __init__(
@@ -139,6 +147,7 @@ class TerminalClient:
         self.device_is_simulator: bool | None = None
         #: A crash point for the crash-consistency tests (:mod:`terminal.faultpoint`).
         self.crash_at = crash_at
+        check_operator(operator)
         #: The cashier journaled with every exchange of this client.
         self.operator = operator
         self.settings = settings

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from terminal.card_data import holds_card_number
 from terminal.errors import TerminalError
 from terminal.journal import audit, grants, lookup, staff
 from terminal.journal.entry import EntryState, JournalEntry
@@ -35,6 +36,7 @@ __all__ = [
     "RefundReason",
     "Refused",
     "Rule",
+    "check_operator",
     "check_reason",
     "default_operator",
     "reason_text",
@@ -149,7 +151,10 @@ def reason_text(reason: RefundReason, note: str | None) -> str:
 
 
 def check_reason(reason: str | None, note: str | None) -> tuple[RefundReason, str | None]:
-    """A known reason, and a note when the reason is ``other``; refused otherwise."""
+    """A known reason, and a note when the reason is ``other``; refused otherwise.
+
+    A note that holds a card number (:func:`terminal.card_data.holds_card_number`)
+    is refused too (``bad-reason``), before anything is journaled or sent."""
     try:
         known = RefundReason(reason or "")
     except ValueError:
@@ -158,9 +163,27 @@ def check_reason(reason: str | None, note: str | None) -> tuple[RefundReason, st
     note = (note or "").strip() or None
     if known is RefundReason.OTHER and note is None:
         raise Refused(Rule.BAD_REASON, "--reason other needs --note TEXT")
+    if note is not None and holds_card_number(note):
+        # Journaled, printed and shown as typed: the card's number would be on disk in
+        # full. The message names the field only, never what was typed.
+        raise Refused(Rule.BAD_REASON, "--note must not hold a card number: the card is read"
+                      " by the terminal, the journal keeps it masked")
     if note is not None and len(note) > 200:
         raise Refused(Rule.BAD_REASON, "--note is at most 200 characters")
     return known, note
+
+
+def check_operator(operator: str | None) -> None:
+    """Refuse (``not-on-duty``, ``malformed``) a cashier id that holds a card number, on any
+    lane, staffed or not: it would be journaled with every exchange and audited. The
+    command line refuses every malformed id earlier
+    (:meth:`terminal.operators.Operators.on_duty`); this is the library's floor, for
+    a POS that drives :class:`~terminal.transactions.client.TerminalClient` with its
+    own ids. The refusal does not repeat the id."""
+    if operator is not None and holds_card_number(operator):
+        raise Refused(Rule.NOT_ON_DUTY, "an operator id must not be a card number: it is"
+                      " journaled with every exchange", operator=None,
+                      operator_refused="malformed")
 
 
 def refund_window_days(config: Mapping[str, Any]) -> int:
