@@ -132,14 +132,9 @@ def _luhn_in_groups(groups: list[str]) -> bool:
     for first in range(len(groups)):
         for last in range(first, len(groups)):
             span = "".join(groups[first:last + 1])
-            if len(span) >= _SHORTEST and _luhn_digits(span):
+            if len(span) >= _SHORTEST and luhn_valid(span):  # full-width digits too
                 return True
     return False
-
-
-def _luhn_digits(digits: str) -> bool:
-    """:func:`luhn_valid` for any decimal digits (full-width ones included)."""
-    return luhn_valid("".join(str(int(d)) for d in digits))
 
 
 def load_token_key(path: Path) -> bytes:

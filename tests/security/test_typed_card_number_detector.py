@@ -72,9 +72,16 @@ def test_a_luhn_valid_part_of_whole_groups_is_found_as_an_anchored_scanner_finds
     assert holds_card_number(run)
 
 
+def _full_width(digits: str) -> str:
+    return digits.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+
+
 def test_full_width_digits_from_a_chinese_input_method_count():
-    full_width = PAN16.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    full_width = _full_width(PAN16)
     assert holds_card_number(f"卡号 {full_width[:8]}\u3000{full_width[8:]}")
+    thirteen = card_number("6222", 13)
+    assert holds_card_number(_full_width(thirteen))
+    assert not holds_card_number(_full_width(failing_luhn(thirteen)))
 
 
 @pytest.mark.parametrize("text", [

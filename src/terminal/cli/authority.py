@@ -28,6 +28,7 @@ __all__ = [
     "SupervisorOption",
     "authorise",
     "cashier_for",
+    "checked_id",
     "supervisor_for",
 ]
 
@@ -73,14 +74,22 @@ def authorise(
     that is no operator id exits 2 before its password is asked (the prompt would
     repeat it) and is written nowhere."""
     if supervisor:
-        try:
-            check_name(supervisor)
-        except OperatorError as exc:
-            raise Failure(f"--supervisor: {exc}", EXIT_USAGE) from None
+        checked_id(supervisor, "--supervisor")
     operators = Operators(journal, lane)
     password = passwords.ask(f"password of {supervisor}") if supervisor else None
     return operators.authorise(supervisor, password, role=role, action=action,
                                operator=operator).name
+
+
+def checked_id(name: str, option: str) -> str:
+    """``name`` as given for ``option``, or exit 2 when it is no operator id: before its
+    password is asked (the prompt would repeat it) and before anything is opened or written,
+    so that a card number typed as an id reaches neither the screen again nor the journal."""
+    try:
+        check_name(name)
+    except OperatorError as exc:
+        raise Failure(f"{option}: {exc}", EXIT_USAGE) from None
+    return name
 
 
 def supervisor_for(

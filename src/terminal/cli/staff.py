@@ -12,30 +12,20 @@ from typing import Annotated
 
 import typer
 
-from terminal.cli.authority import Passwords
+from terminal.cli.authority import Passwords, checked_id
 from terminal.cli.failures import EXIT_USAGE, Failure
 from terminal.cli.output import out, out_json
 from terminal.cli.parameters import AdminAuthority, Output, grouped
 from terminal.cli.paths import choose_config, data_paths
 from terminal.config import TerminalSettings
 from terminal.journal import Journal
-from terminal.operators import OperatorError, Operators, Role, check_name
+from terminal.operators import OperatorError, Operators, Role
 
 __all__ = ["register"]
 
-def _well_formed_id(name: str, what: str = "ID") -> str:
-    """``name`` (the ID argument, or ``--admin``), refused (exit 2) before anything is asked,
-    opened or written when it is no operator id: a password prompt would repeat it, and a
-    card number typed as an id must reach neither the screen again nor the audit trail."""
-    try:
-        check_name(name)
-    except OperatorError as exc:
-        raise Failure(f"{what}: {exc}", EXIT_USAGE) from None
-    return name
-
 
 def _id_argument(name: str) -> str:
-    return _well_formed_id(name)
+    return checked_id(name, "ID")
 
 
 IdArgument = Annotated[str, typer.Argument(metavar="ID", callback=_id_argument)]
@@ -138,7 +128,7 @@ def _by_admin(
 
 def _admin(operators: Operators, by: AdminAuthority, passwords: Passwords, action: str) -> str:
     if by.admin:
-        _well_formed_id(by.admin, "--admin")
+        checked_id(by.admin, "--admin")
     password = passwords.ask(f"password of {by.admin}") if by.admin else None
     return operators.authorise(by.admin, password, role=Role.ADMIN, action=action).name
 
