@@ -99,3 +99,16 @@ def test_a_client_for_a_card_number_as_cashier_is_refused_before_any_exchange(
     assert caught.value.facts == {"operator": None, "operator_refused": "malformed"}
     assert (rig.ledger_size(), len(rig.journal.entries())) == (books, entries)
     assert leaked(PAN, [str(caught.value)], [rig.root]) == []
+
+
+@pytest.mark.parametrize("staffed", [False, True])
+def test_a_card_number_as_the_supervisor_is_refused_before_anything_is_sent(
+        rig, sold, request, staffed):
+    if staffed:
+        request.getfixturevalue("staff")
+    books, sent, entries = rig.ledger_size(), rig.sent, len(rig.journal.entries())
+    with rig.client(operator="carl") as client, pytest.raises(Refused) as caught:
+        client.void(rrn=sold.rrn, supervisor=typed_forms(PAN)["dashed"])
+    assert caught.value.rule is Rule.NEEDS_SUPERVISOR
+    assert (rig.ledger_size(), rig.sent, len(rig.journal.entries())) == (books, sent, entries)
+    assert leaked(PAN, [str(caught.value)], [rig.root]) == []

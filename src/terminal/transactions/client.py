@@ -66,6 +66,7 @@ from terminal.transactions.rules import (
     HostRules,
     check_operator,
     check_reason,
+    check_supervisor,
     reason_text,
 )
 
@@ -327,7 +328,8 @@ class TerminalClient:
         operator (:meth:`~terminal.transactions.rules.HostRules.on_duty`), and a void,
         refund or settlement spends a grant of ``supervisor``
         (:meth:`~terminal.transactions.rules.HostRules.authorisation`): refused before
-        anything is sent otherwise.
+        anything is sent otherwise. A ``supervisor`` that holds a card number is refused
+        on any lane (:func:`~terminal.transactions.rules.check_supervisor`).
 
         A money request answered ``A0`` (the terminal does not know our keys:
         it restarted, or another host signed on) moved nothing; when the keys
@@ -335,6 +337,7 @@ class TerminalClient:
         under the same authorisation.
         """
         row = CATALOGUE[kind]
+        check_supervisor(supervisor)
         grant = None
         if kind in RUNG_UP and self.rules is not None and not _authorised:
             now = self._now()

@@ -38,6 +38,7 @@ __all__ = [
     "Rule",
     "check_operator",
     "check_reason",
+    "check_supervisor",
     "default_operator",
     "reason_text",
     "refund_window_days",
@@ -184,6 +185,15 @@ def check_operator(operator: str | None) -> None:
         raise Refused(Rule.NOT_ON_DUTY, "an operator id must not be a card number: it is"
                       " journaled with every exchange", operator=None,
                       operator_refused="malformed")
+
+
+def check_supervisor(supervisor: str | None) -> None:
+    """Refuse (``needs-supervisor``) a supervisor id that holds a card number, on any lane:
+    it would be journaled with the void, refund or settlement it authorises. The refusal
+    does not repeat the id."""
+    if supervisor is not None and holds_card_number(supervisor):
+        raise Refused(Rule.NEEDS_SUPERVISOR, "a supervisor id must not be a card number: it is"
+                      " journaled with what it authorises", authoriser=None)
 
 
 def refund_window_days(config: Mapping[str, Any]) -> int:
