@@ -7,17 +7,8 @@ from tamper import tamper
 
 from terminal.journal import audit
 from terminal.journal.chain import verify
-from terminal.operators import MAX_FAILURES, OperatorError, Operators, Role
+from terminal.operators import MAX_FAILURES, OperatorError, Role
 from terminal.transactions.rules import Refused, Rule
-
-
-@pytest.fixture
-def staff(rig):
-    ops = Operators(rig.journal, "10008060")
-    ops.add("boss", Role.ADMIN, "admin-pw", by=None)
-    ops.add("sue", Role.SUPERVISOR, "sup-pw", by="boss")
-    ops.add("carl", Role.CASHIER, "cash-pw", by="boss")
-    return ops
 
 
 def test_passwords_are_kept_only_as_salted_scrypt_hashes(rig, staff):

@@ -14,22 +14,13 @@ import logging
 import pytest
 
 from terminal.journal import audit
-from terminal.operators import OperatorError, OperatorRefused, Operators, Role
+from terminal.operators import OperatorError, OperatorRefused, Role
 from terminal.transactions.rules import Refused, Rule
 from tests.typed_cards import card_number, leaked, typed_forms
 
 LANE = "10008060"
 PAN = card_number("622202")
 FORMS = ["plain", "spaced", "dashed"]
-
-
-@pytest.fixture
-def staff(rig):
-    ops = Operators(rig.journal, LANE)
-    ops.add("boss", Role.ADMIN, "admin-pw", by=None)
-    ops.add("sue", Role.SUPERVISOR, "sup-pw", by="boss")
-    ops.add("carl", Role.CASHIER, "cash-pw", by="boss")
-    return ops
 
 
 @pytest.fixture
